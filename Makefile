@@ -1,0 +1,33 @@
+# lakeshelf developer commands. `make help` lists them.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+LAKE   ?= ./lake
+
+.PHONY: help setup test demo bench lint clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+setup: $(VENV)/.installed  ## create .venv and install lakeshelf with its dev extra
+
+test: $(VENV)/.installed  ## run the whole test suite
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+demo: $(VENV)/.installed  ## run the main job on the embedded default (local Spark, ./lake)
+	$(PY) jobs/demo.py --lake $(LAKE)
+
+bench: $(VENV)/.installed  ## lakeshelf vs plain Spark on the same data; prints ratios
+	$(PY) -m benchmarks.run $(BENCH_ARGS)
+
+lint: $(VENV)/.installed  ## ruff check and format check
+	$(VENV)/bin/ruff check src tests jobs benchmarks
+	$(VENV)/bin/ruff format --check src tests jobs benchmarks
+
+clean:  ## remove the venv, the demo lake and caches
+	rm -rf $(VENV) $(LAKE) .pytest_cache spark-warehouse

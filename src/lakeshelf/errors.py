@@ -1,0 +1,49 @@
+"""lakeshelf's error types.
+
+Every error lakeshelf raises on purpose derives from :class:`LakeshelfError`. Messages say what was
+tried and what to do; the CLI prints them as one line and maps them to exit codes via ``exit_code``.
+"""
+
+from __future__ import annotations
+
+
+class LakeshelfError(Exception):
+    """Root of lakeshelf's errors. ``exit_code`` is what the CLI exits with."""
+
+    exit_code = 1
+
+
+class ConfigError(LakeshelfError):
+    """A configuration file, option or argument is invalid (a usage error)."""
+
+    exit_code = 2
+
+
+class TableNotFoundError(LakeshelfError):
+    """No Delta table exists at the given location."""
+
+    exit_code = 2
+
+
+class VersionNotFoundError(LakeshelfError):
+    """A version or timestamp lies outside the table's readable history."""
+
+    exit_code = 2
+
+
+class UnsupportedFeatureError(LakeshelfError):
+    """The table uses a Delta feature lakeshelf cannot honour; reading or writing could be wrong."""
+
+
+class SchemaMismatchError(LakeshelfError):
+    """Data written to a table does not match its schema or partitioning."""
+
+    exit_code = 2
+
+
+class WriteError(LakeshelfError):
+    """A write failed before its commit; the table is unchanged."""
+
+
+class CommitConflictError(LakeshelfError):
+    """Another writer committed a conflicting change; the write was not committed."""

@@ -1,0 +1,143 @@
+"""Building and preparing Spark sessions for lakeshelf.
+
+``spark_session()`` returns a session configured for Delta-compatible Parquet (microsecond
+timestamps, UTC) with the ``delta`` data source registered. It honours a session that already
+exists (for example one built by ``spark-submit``) and only adds lakeshelf's settings to it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import TYPE_CHECKING, Any, Literal
+
+from lakeshelf.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+log = logging.getLogger(__name__)
+
+#: Settings lakeshelf needs on every session that writes or reads its tables. They are runtime SQL
+#: settings, so they can be applied to a session someone else built.
+RUNTIME_CONF: dict[str, str] = {
+    # Delta stores timestamps as INT64 microseconds; Spark's default (INT96) is not what other
+    # readers expect.
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    # Column mapping mode "id" matches Parquet columns by field id.
+    "spark.sql.parquet.fieldId.read.enabled": "true",
+}
+
+#: Defaults for a session lakeshelf starts itself; a caller's ``conf`` overrides them.
+LOCAL_DEFAULTS: dict[str, str] = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.ui.enabled": "false",
+    "spark.sql.shuffle.partitions": "8",
+    "spark.driver.memory": "4g",
+}
+
+JVM_DELTA_SOURCE = "org.apache.spark.sql.delta.sources.DeltaDataSource"
+
+
+def spark_session(
+    app_name: str = "lakeshelf",
+    *,
+    master: str | None = None,
+    conf: dict[str, Any] | None = None,
+    engine: Literal["lakeshelf", "delta-spark"] = "lakeshelf",
+) -> SparkSession:
+    """Return a SparkSession ready for lakeshelf tables.
+
+    Args:
+        app_name: Spark application name for a new session.
+        master: Spark master for a new session; ``local[*]`` unless ``spark-submit`` or the
+            ``MASTER`` environment chose one.
+        conf: extra Spark settings for a new session (they win over lakeshelf's defaults).
+        engine: ``"lakeshelf"`` (default) registers lakeshelf's ``delta`` data source;
+            ``"delta-spark"`` configures delta-spark's JVM jars instead (needs the ``delta-spark``
+            extra and access to Maven Central).
+
+    Returns:
+        The active session if there is one, otherwise a new one, with lakeshelf's runtime settings
+        applied and the ``delta`` format available.
+
+    Raises:
+        ConfigError: ``engine`` is unknown or its requirements are missing.
+    """
+    if engine not in ("lakeshelf", "delta-spark"):
+        raise ConfigError(f"unknown engine {engine!r}: use 'lakeshelf' or 'delta-spark'")
+    _pin_python_workers()
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is None:
+        builder = SparkSession.builder.appName(app_name)
+        if master or not _master_chosen_elsewhere():
+            builder = builder.master(master or "local[*]")
+        for key, value in {**LOCAL_DEFAULTS, **(conf or {})}.items():
+            builder = builder.config(key, str(value))
+        if engine == "delta-spark":
+            builder = _with_delta_spark(builder)
+        active = builder.getOrCreate()
+        active.sparkContext.setLogLevel(os.environ.get("LAKESHELF_SPARK_LOG_LEVEL", "ERROR"))
+    prepare_session(active)
+    return active
+
+
+def apply_runtime_conf(spark: SparkSession) -> SparkSession:
+    """Apply the runtime settings lakeshelf's Parquet reads and writes rely on to ``spark``."""
+    for key, value in RUNTIME_CONF.items():
+        spark.conf.set(key, value)
+    return spark
+
+
+def prepare_session(spark: SparkSession) -> SparkSession:
+    """Apply lakeshelf's runtime settings to ``spark`` and make the ``delta`` format available.
+
+    If delta-spark's JVM data source is on the classpath, ``format("delta")`` is left to it.
+    """
+    apply_runtime_conf(spark)
+    if not jvm_delta_available(spark):
+        from lakeshelf.delta_format import register
+
+        register(spark)
+    return spark
+
+
+def jvm_delta_available(spark: SparkSession) -> bool:
+    """True when delta-spark's JVM data source can be loaded by this session."""
+    try:
+        jvm = spark.sparkContext._jvm
+        loader = jvm.Thread.currentThread().getContextClassLoader()
+        jvm.java.lang.Class.forName(JVM_DELTA_SOURCE, False, loader)
+        return True
+    except Exception:
+        return False
+
+
+def _pin_python_workers() -> None:
+    # Python workers must run the interpreter that has lakeshelf and pyarrow installed.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+
+
+def _master_chosen_elsewhere() -> bool:
+    # spark-submit passes the master to the driver JVM through spark.master.
+    return "spark.master" in os.environ.get("PYSPARK_SUBMIT_ARGS", "") or bool(
+        os.environ.get("MASTER")
+    )
+
+
+def _with_delta_spark(builder: Any) -> Any:
+    try:
+        from delta import configure_spark_with_delta_pip
+    except ImportError as exc:
+        raise ConfigError(
+            "engine='delta-spark' needs the delta-spark extra: pip install 'lakeshelf[delta-spark]'"
+        ) from exc
+    builder = builder.config(
+        "spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension"
+    ).config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+    return configure_spark_with_delta_pip(builder)
