@@ -140,6 +140,7 @@ class WritePlan:
     schema: StructType  # the table's schema after the write
     partitions: list[str]
     storage_options: dict[str, Any] | None
+    replaces_layout: bool = False  # an overwrite that changes schema or partitioning
     txn: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -183,15 +184,22 @@ def plan_write(
     table = _open_existing(uri, storage_options)
     read_version = table.version() if table is not None else None
     target_schema = data_schema
+    replaces = False
     if table is not None:
         check_writer_protocol(table, uri, mode)
         target_schema, partitions = _target_layout(table, data_schema, mode, partitions, schema_mode)
+        replaces = mode == "overwrite" and (
+            partitions != list(table.metadata().partition_columns)
+            or target_schema != to_spark(table.schema().to_json())
+        )
     missing = [c for c in partitions if c not in data_schema.names]
     if missing:
         raise SchemaMismatchError(
             f"partition column(s) {missing} are not in the data: {data_schema.names}"
         )
-    return WritePlan(uri, mode, table, read_version, target_schema, partitions, storage_options)
+    return WritePlan(
+        uri, mode, table, read_version, target_schema, partitions, storage_options, replaces
+    )
 
 
 def check_writer_protocol(table: DeltaTable, uri: str, mode: str) -> None:
@@ -253,8 +261,12 @@ def _target_layout(
         return current, current_parts
     added = [f for f in data_schema.fields if f.name not in table_types]
     compatible = all(data_types.get(n) == t for n, t in table_types.items())
-    if schema_mode == "merge" and compatible and all(f.nullable for f in added):
-        return StructType(current.fields + added), current_parts
+    if schema_mode == "merge" and compatible:
+        # Rows already in the table have no value for a new column, so it joins as nullable.
+        from pyspark.sql.types import StructField
+
+        nullable = [StructField(f.name, f.dataType, True, f.metadata) for f in added]
+        return StructType(current.fields + nullable), current_parts
     hint = (
         "use schema_mode='merge' to add new nullable columns"
         if mode == "append"
@@ -370,6 +382,7 @@ def commit_plan(
     )
 
     uri, table = plan.uri, plan.opened_table()
+    _check_not_null(plan, files)
     now = int(time.time() * 1000)
     adds = [AddAction(f.path, f.size, f.partition_values, now, True, f.stats) for f in files]
     transactions = [Transaction(*app_transaction)] if app_transaction else None
@@ -399,6 +412,20 @@ def commit_plan(
                 " overwrite ran; an overwrite must not discard rows it never saw, so nothing was"
                 " committed. Re-run the write."
             )
+    if plan.replaces_layout:
+        # delta-rs's write transaction cannot change partitioning; CREATE OR REPLACE can.
+        try:
+            create_table_with_add_actions(
+                uri, to_delta(plan.schema), adds, mode="overwrite", partition_by=partitions,
+                storage_options=plan.storage_options, commit_properties=properties,
+            )
+        except Exception as exc:
+            raise CommitConflictError(
+                f"replacing the schema of {uri} failed, nothing was committed: {first_line(exc)}"
+            ) from exc
+        return log.find_commit(uri, plan.txn, plan.read_version, plan.storage_options)
+    if plan.mode == "append":
+        _add_new_columns(plan, table)
     try:
         table.create_write_transaction(
             adds, plan.mode, to_delta(plan.schema), partition_by=partitions,
@@ -409,6 +436,45 @@ def commit_plan(
             f"the commit to {uri} failed, nothing was committed: {first_line(exc)}"
         ) from exc
     return log.find_commit(uri, plan.txn, plan.read_version, plan.storage_options)
+
+
+def _add_new_columns(plan: WritePlan, table: DeltaTable) -> None:
+    """Commit an additive schema change before the data (delta-rs keeps the old schema on append).
+
+    The change is its own version, ``ADD COLUMNS`` in the history: readers of it see the previous
+    rows with the new columns null, never rows of the write in progress.
+    """
+    from deltalake.transaction import CommitProperties
+
+    existing = set(to_spark(table.schema().to_json()).names)
+    added = [f for f in to_delta(plan.schema).fields if f.name not in existing]
+    if not added:
+        return
+    info = {
+        "clientVersion": ENGINE,
+        "lakeshelf": {
+            "engine": ENGINE,
+            "txnId": f"{plan.txn}-schema",
+            "operation": "ADD COLUMNS",
+            "columns": [f.name for f in added],
+            "commitTimestamp": int(time.time() * 1000),
+        },
+    }
+    table.alter.add_columns(added, commit_properties=CommitProperties(custom_metadata=info))
+    table.update_incremental()
+
+
+def _check_not_null(plan: WritePlan, files: list[StagedFile]) -> None:
+    """Refuse nulls in NOT NULL columns, using the null counts the footers already gave us."""
+    required = [f.name for f in plan.schema.fields if not f.nullable and f.name not in plan.partitions]
+    for staged in files:
+        counts = json.loads(staged.stats).get("nullCount", {})
+        bad = [name for name in required if counts.get(name, 0) > 0]
+        if bad:
+            raise SchemaMismatchError(
+                f"column(s) {bad} of {plan.uri} are NOT NULL but the data has nulls; nothing was"
+                " committed"
+            )
 
 
 def _commit_info(

@@ -1,0 +1,76 @@
+"""Shared fixtures: one local Spark session per run, the golden tables, independent readers."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+GOLDEN = Path(os.environ.get("LAKESHELF_GOLDEN", REPO.parent / "shared" / "golden"))
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory):
+    """A local Spark session with two cores; each task may be attempted twice (retries exercised)."""
+    import lakeshelf
+
+    warehouse = tmp_path_factory.mktemp("warehouse")
+    session = lakeshelf.spark_session(
+        "lakeshelf-tests",
+        master="local[2,2]",
+        conf={
+            "spark.sql.warehouse.dir": str(warehouse),
+            "spark.driver.memory": "2g",
+            "spark.sql.shuffle.partitions": "4",
+        },
+    )
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def table(tmp_path) -> str:
+    """A fresh location for a table."""
+    return str(tmp_path / "table")
+
+
+@pytest.fixture(scope="session")
+def golden() -> Path:
+    """The reference tables written by delta-spark (see ../shared/golden/EXPECTED.md)."""
+    if not (GOLDEN / "EXPECTED.md").exists():
+        pytest.fail(f"golden tables not found at {GOLDEN}: CI places shared/ beside the repository")
+    return GOLDEN
+
+
+@pytest.fixture
+def golden_copy(golden, tmp_path):
+    """Copy a golden table to a writable folder."""
+
+    def copy(name: str) -> str:
+        target = tmp_path / name
+        shutil.copytree(golden / name, target)
+        return str(target)
+
+    return copy
+
+
+@pytest.fixture(scope="session")
+def duckdb_con():
+    """A DuckDB connection with the delta extension from duckdb-extension-delta loaded."""
+    import duckdb
+    import duckdb_extension_delta
+
+    pattern = os.path.join(os.path.dirname(duckdb_extension_delta.__file__), "**", "*.duckdb_extension*")
+    extension = sorted(glob.glob(pattern, recursive=True))[0]
+    con = duckdb.connect(config={"allow_unsigned_extensions": "true"})
+    con.execute(f"LOAD '{extension}'")
+    return con
+
+
+def rows(df, *order):
+    """A DataFrame's rows as sorted tuples of Python values."""
+    return sorted((tuple(r) for r in df.collect()), key=lambda r: tuple((v is None, v) for v in r))
