@@ -148,6 +148,11 @@ def open_table(
     except Exception as exc:
         if log.list_log(uri, storage_options) is None:
             raise TableNotFoundError(f"no Delta table at {uri}") from exc
+        if "unsupported" in str(exc).lower():
+            raise UnsupportedFeatureError(
+                f"{uri} uses a Delta feature lakeshelf cannot read ({first_line(exc)}); reading it"
+                " could return wrong rows, so lakeshelf refuses."
+            ) from exc
         raise VersionNotFoundError(
             f"cannot load version {version} of {uri}: {first_line(exc)}"
         ) from exc

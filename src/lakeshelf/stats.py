@@ -105,9 +105,12 @@ def _timestamp(value: Any, side: str, *, utc: bool) -> str | None:
     # Delta keeps millisecond precision: round the minimum down and the maximum up so the bounds
     # still contain every value.
     micros = value.microsecond % 1000
-    if micros and side == "max":
-        value = value + dt.timedelta(microseconds=1000 - micros)
-    else:
-        value = value - dt.timedelta(microseconds=micros)
+    try:
+        if micros and side == "max":
+            value = value + dt.timedelta(microseconds=1000 - micros)
+        else:
+            value = value - dt.timedelta(microseconds=micros)
+    except OverflowError:  # the rounded bound is past year 9999: leave it out
+        return None
     text = value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}"
     return text + ("Z" if utc else "")
