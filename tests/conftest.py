@@ -15,7 +15,7 @@ GOLDEN = Path(os.environ.get("LAKESHELF_GOLDEN", REPO.parent / "shared" / "golde
 
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory):
-    """A local Spark session with two cores; each task may be attempted twice (retries exercised)."""
+    """Local Spark with two cores; each task may be attempted twice, so retries are exercised."""
     import lakeshelf
 
     warehouse = tmp_path_factory.mktemp("warehouse")
@@ -64,7 +64,9 @@ def duckdb_con():
     import duckdb
     import duckdb_extension_delta
 
-    pattern = os.path.join(os.path.dirname(duckdb_extension_delta.__file__), "**", "*.duckdb_extension*")
+    pattern = os.path.join(
+        os.path.dirname(duckdb_extension_delta.__file__), "**", "*.duckdb_extension*"
+    )
     extension = sorted(glob.glob(pattern, recursive=True))[0]
     con = duckdb.connect(config={"allow_unsigned_extensions": "true"})
     con.execute(f"LOAD '{extension}'")

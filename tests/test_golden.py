@@ -1,4 +1,4 @@
-"""Tables written by delta-spark (the reference JVM implementation) read exactly as EXPECTED.md says."""
+"""Tables written by delta-spark (the reference JVM implementation) read as EXPECTED.md says."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import lakeshelf
 
 
 def ids(spark, uri, version=None, column="id"):
-    return sorted(r[0] for r in lakeshelf.read(uri, version=version, spark=spark).select(column).collect())
+    return sorted(
+        r[0] for r in lakeshelf.read(uri, version=version, spark=spark).select(column).collect()
+    )
 
 
 def test_snapshot_data3_every_version(spark, golden):
@@ -73,9 +75,16 @@ def test_partitioning_change_reads_each_version_with_its_layout(spark, golden):
 def test_primitives_types_and_null_row(spark, golden):
     df = lakeshelf.read(str(golden / "data-reader-primitives"), spark=spark)
     assert dict(df.dtypes) == {
-        "as_int": "int", "as_long": "bigint", "as_byte": "tinyint", "as_short": "smallint",
-        "as_boolean": "boolean", "as_float": "float", "as_double": "double",
-        "as_string": "string", "as_binary": "binary", "as_big_decimal": "decimal(1,0)",
+        "as_int": "int",
+        "as_long": "bigint",
+        "as_byte": "tinyint",
+        "as_short": "smallint",
+        "as_boolean": "boolean",
+        "as_float": "float",
+        "as_double": "double",
+        "as_string": "string",
+        "as_binary": "binary",
+        "as_big_decimal": "decimal(1,0)",
     }
     got = df.collect()
     assert len(got) == 11
@@ -119,7 +128,8 @@ def test_deletion_vectors_at_every_version(spark, golden):
 
 
 @pytest.mark.parametrize(
-    "name", ["snapshot-data3", "dv-partitioned-with-checkpoint", "table-with-columnmapping-mode-name"]
+    "name",
+    ["snapshot-data3", "dv-partitioned-with-checkpoint", "table-with-columnmapping-mode-name"],
 )
 def test_delta_format_reads_golden_tables_like_the_library(spark, golden, name):
     uri = str(golden / name)

@@ -13,7 +13,9 @@ from lakeshelf import log
 def add_protocol_commit(uri: str, protocol: dict) -> None:
     listing = log.list_log(uri)
     with open(log.commit_file(uri, listing.latest + 1), "w") as handle:
-        handle.write(json.dumps({"commitInfo": {"timestamp": 1, "operation": "SET TBLPROPERTIES"}}) + "\n")
+        handle.write(
+            json.dumps({"commitInfo": {"timestamp": 1, "operation": "SET TBLPROPERTIES"}}) + "\n"
+        )
         handle.write(json.dumps({"protocol": protocol}) + "\n")
 
 
@@ -21,8 +23,12 @@ def test_unknown_reader_feature_is_named(spark, golden_copy):
     uri = golden_copy("snapshot-data3")
     add_protocol_commit(
         uri,
-        {"minReaderVersion": 3, "minWriterVersion": 7, "readerFeatures": ["fancyFuture"],
-         "writerFeatures": ["fancyFuture"]},
+        {
+            "minReaderVersion": 3,
+            "minWriterVersion": 7,
+            "readerFeatures": ["fancyFuture"],
+            "writerFeatures": ["fancyFuture"],
+        },
     )
     with pytest.raises(lakeshelf.UnsupportedFeatureError, match="fancyFuture"):
         lakeshelf.read(uri, spark=spark)
@@ -34,8 +40,12 @@ def test_unknown_writer_feature_blocks_writes(spark, golden_copy):
     uri = golden_copy("snapshot-data3")
     add_protocol_commit(
         uri,
-        {"minReaderVersion": 3, "minWriterVersion": 7, "readerFeatures": [],
-         "writerFeatures": ["rowTracking", "domainMetadata"]},
+        {
+            "minReaderVersion": 3,
+            "minWriterVersion": 7,
+            "readerFeatures": [],
+            "writerFeatures": ["rowTracking", "domainMetadata"],
+        },
     )
     df = spark.createDataFrame([(1, "x")], "col1 int, col2 string")
     with pytest.raises(lakeshelf.UnsupportedFeatureError, match="rowTracking"):

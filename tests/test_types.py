@@ -18,14 +18,44 @@ SCHEMA = (
 )
 UTC = dt.timezone.utc
 ROWS = [
-    (1, 2, 3, 4, 1.5, 2.25, Decimal("12345678.90"), Decimal("3.141592653589793238"),
-     "ünïcødé 🚀", b"\x00\xffbin", True, dt.date(2026, 11, 1),
-     dt.datetime(2026, 11, 1, 10, 0, 0, 123456, tzinfo=UTC), dt.datetime(2026, 11, 1, 10, 0, 0, 654321),
-     [1, None, 3], {"a": 1, "b": None}, (7, ["x", None], (0.5,))),
-    (-128, -32768, -2147483648, -9223372036854775808, float("-inf"), float("inf"),
-     Decimal("-99999999.99"), Decimal("0E-18"), "", b"", False, dt.date(1, 1, 1),
-     dt.datetime(1970, 1, 1, tzinfo=UTC), dt.datetime(9999, 12, 31, 23, 59, 59, 999999),
-     [], {}, (None, [], None)),
+    (
+        1,
+        2,
+        3,
+        4,
+        1.5,
+        2.25,
+        Decimal("12345678.90"),
+        Decimal("3.141592653589793238"),
+        "ünïcødé 🚀",
+        b"\x00\xffbin",
+        True,
+        dt.date(2026, 11, 1),
+        dt.datetime(2026, 11, 1, 10, 0, 0, 123456, tzinfo=UTC),
+        dt.datetime(2026, 11, 1, 10, 0, 0, 654321),
+        [1, None, 3],
+        {"a": 1, "b": None},
+        (7, ["x", None], (0.5,)),
+    ),
+    (
+        -128,
+        -32768,
+        -2147483648,
+        -9223372036854775808,
+        float("-inf"),
+        float("inf"),
+        Decimal("-99999999.99"),
+        Decimal("0E-18"),
+        "",
+        b"",
+        False,
+        dt.date(1, 1, 1),
+        dt.datetime(1970, 1, 1, tzinfo=UTC),
+        dt.datetime(9999, 12, 31, 23, 59, 59, 999999),
+        [],
+        {},
+        (None, [], None),
+    ),
     (None,) * 17,
 ]
 
@@ -38,7 +68,11 @@ def normalize(value):
         return bytes(value)
     if isinstance(value, dict):
         return tuple(sorted((k, normalize(v)) for k, v in value.items()))
-    if isinstance(value, list) and value and all(isinstance(x, tuple) and len(x) == 2 for x in value):
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(x, tuple) and len(x) == 2 for x in value)
+    ):
         return tuple(sorted((k, normalize(v)) for k, v in value))  # pyarrow map
     if isinstance(value, (list, tuple)):
         return tuple(normalize(v) for v in value)
@@ -51,7 +85,11 @@ def struct_values(value):
     """Structs arrive as Rows (Spark) or dicts (pyarrow, DuckDB): compare field values in order."""
     if isinstance(value, dict) and set(value) >= {"x", "tags", "inner"}:
         inner = value["inner"]
-        return (value["x"], value["tags"], tuple(inner.values()) if isinstance(inner, dict) else inner)
+        return (
+            value["x"],
+            value["tags"],
+            tuple(inner.values()) if isinstance(inner, dict) else inner,
+        )
     return value
 
 
@@ -124,7 +162,14 @@ def test_awkward_partition_values_round_trip_and_agree(spark, table, duckdb_con)
 def test_typed_partition_columns_keep_their_types(spark, table, duckdb_con):
     df = spark.createDataFrame(
         [
-            (1, 7, dt.date(2026, 1, 31), True, Decimal("1.50"), dt.datetime(2026, 1, 1, 5, 30, tzinfo=UTC)),
+            (
+                1,
+                7,
+                dt.date(2026, 1, 31),
+                True,
+                Decimal("1.50"),
+                dt.datetime(2026, 1, 1, 5, 30, tzinfo=UTC),
+            ),
             (2, None, None, None, None, None),
         ],
         "id long, n int, day date, flag boolean, amount decimal(5,2), ts timestamp",
@@ -144,7 +189,9 @@ def test_typed_partition_columns_keep_their_types(spark, table, duckdb_con):
 
 def test_versions_agree_across_readers(spark, table, duckdb_con):
     for n in range(3):
-        lakeshelf.write(spark.range(n * 10, n * 10 + 10), table, mode="append" if n else "overwrite")
+        lakeshelf.write(
+            spark.range(n * 10, n * 10 + 10), table, mode="append" if n else "overwrite"
+        )
     lakeshelf.write(spark.range(100, 105), table, mode="overwrite")
     for version in range(4):
         ours = sorted(r.id for r in lakeshelf.read(table, version=version, spark=spark).collect())

@@ -16,12 +16,13 @@ from lakeshelf import log
 
 def referenced(uri, version=None):
     """Absolute paths of the data files a version references."""
-    return {unquote(u.removeprefix("file://")) for u in DeltaTable(uri, version=version).file_uris()}
+    return {
+        unquote(u.removeprefix("file://")) for u in DeltaTable(uri, version=version).file_uris()
+    }
 
 
 def parquet_files(uri):
     return {p for p in glob.glob(f"{uri}/**/*.parquet", recursive=True) if "/_staging/" not in p}
-
 
 
 def test_append_and_overwrite_create_versions(spark, table):
@@ -49,11 +50,8 @@ def test_commit_info_records_operation_engine_app_id_and_caller_metadata(spark, 
 def test_add_actions_carry_statistics_and_partition_values(spark, table):
     df = spark.range(20).selectExpr("id", "cast(id % 2 as int) as part", "cast(id as string) as s")
     lakeshelf.write(df, table, partition_by=["part"])
-    adds = [
-        json.loads(line)["add"]
-        for line in open(log.commit_file(table, 0))
-        if '"add"' in line
-    ]
+    with open(log.commit_file(table, 0)) as commit:
+        adds = [json.loads(line)["add"] for line in commit if '"add"' in line]
     assert {a["partitionValues"]["part"] for a in adds} == {"0", "1"}
     for part in (0, 1):
         stats = [json.loads(a["stats"]) for a in adds if a["partitionValues"]["part"] == str(part)]

@@ -30,7 +30,7 @@ from pyspark.sql.types import StructType
 FORMAT = "delta"
 #: Files smaller than this are grouped into one Spark partition when reading.
 TARGET_SPLIT_BYTES = 128 * 1024 * 1024
-_SPARK_ESCAPED = set('"#%\'*/:=?\\\x7f{[]^') | {chr(c) for c in range(32)}
+_SPARK_ESCAPED = set("\"#%'*/:=?\\\x7f{[]^") | {chr(c) for c in range(32)}
 
 
 def register(spark: Any) -> None:
@@ -66,8 +66,12 @@ class DeltaDataSource(DataSource):
         elif _flag(options, "mergeschema"):
             schema_mode = "merge"
         plan = plan_write(
-            _path(options), schema, "overwrite" if overwrite else "append", partitions,
-            schema_mode, None,
+            _path(options),
+            schema,
+            "overwrite" if overwrite else "append",
+            partitions,
+            schema_mode,
+            None,
         )
         metadata = {"userMetadata": options["usermetadata"]} if "usermetadata" in options else None
         return DeltaWriter(plan, schema, metadata)
@@ -122,7 +126,9 @@ class DeltaReader(DataSourceReader):
 
         snapshot = self.snapshot
         target = to_arrow_schema(self.schema, timezone="UTC")
-        data_fields = [f for f in snapshot.schema.fields if f.name not in snapshot.partition_columns]
+        data_fields = [
+            f for f in snapshot.schema.fields if f.name not in snapshot.partition_columns
+        ]
         physical = physical_type(StructType(data_fields), snapshot.column_mapping_mode)
         for data_file in partition.files:
             parquet = pq.ParquetFile(data_file.path)
@@ -169,7 +175,9 @@ class DeltaWriter(DataSourceArrowWriter):
         from lakeshelf.write import remove_files
 
         files = [f for m in messages if m is not None for f in m.files]
-        remove_files(storage.filesystem(self.plan.uri, self.plan.storage_options), self.plan.uri, files)
+        remove_files(
+            storage.filesystem(self.plan.uri, self.plan.storage_options), self.plan.uri, files
+        )
 
 
 @dataclass
@@ -213,8 +221,13 @@ def _write_files(fs: Any, plan: Any, table: Any, schema: StructType) -> list[Any
         with fs.open(target, "rb") as handle:
             metadata = pq.read_metadata(handle)
         written.append(
-            StagedFile(relative, fs.size(target), values, file_stats(metadata, data_columns),
-                       metadata.num_rows)
+            StagedFile(
+                relative,
+                fs.size(target),
+                values,
+                file_stats(metadata, data_columns),
+                metadata.num_rows,
+            )
         )
     return written
 
@@ -254,8 +267,9 @@ def _drop_rows(batch: Any, deleted: list[int], offset: int) -> Any:
     return batch.filter(keep)
 
 
-def _to_target(batch: Any, data_file: Any, data_fields: list[Any], physical: StructType,
-               target: Any, pa: Any) -> Any:
+def _to_target(
+    batch: Any, data_file: Any, data_fields: list[Any], physical: StructType, target: Any, pa: Any
+) -> Any:
     """Rename physical columns to logical ones, add partition columns, cast to Spark's schema."""
     columns = {}
     for logical_field, physical_field in zip(data_fields, physical.fields, strict=True):
@@ -284,13 +298,22 @@ def _rename(array: Any, target_type: Any, pa: Any) -> Any:
         )
     if pa.types.is_list(target_type) and pa.types.is_list(array.type):
         values = _rename(array.values, target_type.value_type, pa)
-        return pa.ListArray.from_arrays(array.offsets, values, type=target_type,
-                                        mask=array.is_null() if array.null_count else None)
+        return pa.ListArray.from_arrays(
+            array.offsets,
+            values,
+            type=target_type,
+            mask=array.is_null() if array.null_count else None,
+        )
     if pa.types.is_map(target_type) and pa.types.is_map(array.type):
         keys = _rename(array.keys, target_type.key_type, pa)
         items = _rename(array.items, target_type.item_type, pa)
-        return pa.MapArray.from_arrays(array.offsets, keys, items, type=target_type,
-                                       mask=array.is_null() if array.null_count else None)
+        return pa.MapArray.from_arrays(
+            array.offsets,
+            keys,
+            items,
+            type=target_type,
+            mask=array.is_null() if array.null_count else None,
+        )
     return array.cast(target_type) if array.type != target_type else array
 
 

@@ -40,7 +40,7 @@ class LogListing:
         return min(candidates) if candidates else min(self.commits)
 
     def commit_time(self, version: int) -> float:
-        """Modification time of the version's commit file (or its checkpoint if the commit is gone)."""
+        """Modification time of the version's commit file, or of its checkpoint if that is gone."""
         return self.commits.get(version, self.checkpoints.get(version, 0.0))
 
 

@@ -138,7 +138,9 @@ def detail(
 
 
 def _iso_ms(millis: int) -> str:
-    return dt.datetime.fromtimestamp(millis / 1000, dt.timezone.utc).isoformat(timespec="milliseconds")
+    return dt.datetime.fromtimestamp(millis / 1000, dt.timezone.utc).isoformat(
+        timespec="milliseconds"
+    )
 
 
 def _entry(info: dict[str, Any]) -> HistoryEntry:

@@ -50,8 +50,8 @@ def read(
     """
     from lakeshelf.session import apply_runtime_conf, spark_session
 
+    snapshot = load_snapshot(uri, version, timestamp, storage_options)  # errors before a JVM starts
     spark = apply_runtime_conf(spark) if spark is not None else spark_session()
-    snapshot = load_snapshot(uri, version, timestamp, storage_options)
     return snapshot_dataframe(spark, snapshot)
 
 
@@ -67,7 +67,9 @@ def snapshot_dataframe(spark: SparkSession, snapshot: Snapshot) -> DataFrame:
     if not snapshot.files:
         return spark.createDataFrame([], logical_type(schema))
 
-    frame = spark.read.schema(physical).parquet(*(storage.spark_path(f.path) for f in snapshot.files))
+    frame = spark.read.schema(physical).parquet(
+        *(storage.spark_path(f.path) for f in snapshot.files)
+    )
     if snapshot.partition_columns or snapshot.deleted_rows:
         key, key_of = _file_key(spark, snapshot)
         extra = [F.col(f"_metadata.{key}").alias(_FILE)]

@@ -1,8 +1,8 @@
 """Conversions between Spark schemas and Delta schemas, including column mapping.
 
 Delta's schema serialisation is Spark's ``StructType`` JSON, so the conversion is a JSON round trip.
-Column mapping (modes ``name`` and ``id``) stores data under physical column names; ``physical_type``
-derives the Parquet-side schema a reader must request.
+Column mapping (modes ``name`` and ``id``) stores data under physical column names;
+``physical_type`` derives the Parquet-side schema a reader must request.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def to_spark(schema_json: str | dict[str, Any]) -> StructType:
 
 
 def physical_type(data_type: DataType, mode: str) -> DataType:
-    """The Parquet-side type of ``data_type`` under column mapping ``mode`` (``none``/``name``/``id``).
+    """The Parquet-side type of ``data_type`` under column mapping ``mode`` (none, name or id).
 
     Struct fields are renamed to their physical names, recursively through arrays and maps; in
     ``id`` mode each field also carries its Parquet field id so Spark matches columns by id.
@@ -49,7 +49,11 @@ def physical_type(data_type: DataType, mode: str) -> DataType:
         for field in data_type.fields:
             meta = field.metadata or {}
             name = meta.get(PHYSICAL_NAME, field.name)
-            new_meta = {PARQUET_FIELD_ID: int(meta[COLUMN_ID])} if mode == "id" and COLUMN_ID in meta else {}
+            new_meta = (
+                {PARQUET_FIELD_ID: int(meta[COLUMN_ID])}
+                if mode == "id" and COLUMN_ID in meta
+                else {}
+            )
             fields.append(
                 StructField(name, physical_type(field.dataType, mode), field.nullable, new_meta)
             )

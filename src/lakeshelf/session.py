@@ -36,8 +36,10 @@ LOCAL_DEFAULTS: dict[str, str] = {
     "spark.ui.enabled": "false",
     "spark.sql.shuffle.partitions": "8",
     "spark.driver.memory": "4g",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
 }
 
+LOG4J_CONFIG = os.path.join(os.path.dirname(__file__), "log4j2.properties")
 JVM_DELTA_SOURCE = "org.apache.spark.sql.delta.sources.DeltaDataSource"
 
 
@@ -73,7 +75,12 @@ def spark_session(
 
     active = SparkSession.getActiveSession()
     if active is None:
-        builder = SparkSession.builder.appName(app_name)
+        os.environ.setdefault(
+            "SPARK_LOCAL_IP", "127.0.0.1"
+        )  # the embedded default stays on loopback
+        builder = SparkSession.builder.appName(app_name).config(
+            "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={LOG4J_CONFIG}"
+        )
         if master or not _master_chosen_elsewhere():
             builder = builder.master(master or "local[*]")
         for key, value in {**LOCAL_DEFAULTS, **(conf or {})}.items():

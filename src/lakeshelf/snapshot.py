@@ -228,9 +228,7 @@ def _version_at(uri: str, listing: log.LogListing, when: dt.datetime) -> int:
     seconds = when.timestamp()
     times = commit_times(listing)
     if seconds > time.time() + 1:
-        raise VersionNotFoundError(
-            f"{when.isoformat()} is in the future; {_available(listing)}"
-        )
+        raise VersionNotFoundError(f"{when.isoformat()} is in the future; {_available(listing)}")
     if seconds < times[0][1]:
         reason = (
             "it is before the table was created"
@@ -264,7 +262,11 @@ def _describe(table: DeltaTable, uri: str, version: int) -> Snapshot:
     part_values: dict[str, list[Any]] = {}
     for name in partition_columns:
         column = next(
-            (f"partition.{c}" for c in (name, physical[name]) if f"partition.{c}" in actions.column_names),
+            (
+                f"partition.{c}"
+                for c in (name, physical[name])
+                if f"partition.{c}" in actions.column_names
+            ),
             None,
         )
         part_values[name] = (

@@ -49,7 +49,12 @@ def file_stats(metadata: Any, columns: dict[str, str]) -> str:
             mins[name] = low_json
         if high_json is not None:
             maxs[name] = high_json
-    stats = {"numRecords": metadata.num_rows, "minValues": mins, "maxValues": maxs, "nullCount": nulls}
+    stats = {
+        "numRecords": metadata.num_rows,
+        "minValues": mins,
+        "maxValues": maxs,
+        "nullCount": nulls,
+    }
     return json.dumps(stats, separators=(",", ":"), ensure_ascii=False)
 
 

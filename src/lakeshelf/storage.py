@@ -37,7 +37,9 @@ def is_local(uri: str) -> bool:
     return not urlparse(uri).scheme or len(urlparse(uri).scheme) == 1
 
 
-def filesystem(uri: str, storage_options: dict[str, Any] | None = None) -> fsspec.AbstractFileSystem:
+def filesystem(
+    uri: str, storage_options: dict[str, Any] | None = None
+) -> fsspec.AbstractFileSystem:
     """The fsspec filesystem that serves ``uri``."""
     import fsspec
 

@@ -116,7 +116,10 @@ def write(
             fs, plan.uri, staging, plan.txn, df.schema, plan.partitions, _timezone(spark)
         )
         return commit_plan(
-            plan, moved, metadata=metadata, app_transaction=app_transaction,
+            plan,
+            moved,
+            metadata=metadata,
+            app_transaction=app_transaction,
             spark_app_id=spark.sparkContext.applicationId,
         )
     except LakeshelfError:
@@ -178,7 +181,9 @@ def plan_write(
     if mode not in ("append", "overwrite"):
         raise SchemaMismatchError(f"mode must be 'append' or 'overwrite', got {mode!r}")
     if schema_mode not in (None, "merge", "overwrite"):
-        raise SchemaMismatchError(f"schema_mode must be 'merge' or 'overwrite', got {schema_mode!r}")
+        raise SchemaMismatchError(
+            f"schema_mode must be 'merge' or 'overwrite', got {schema_mode!r}"
+        )
     uri = storage.normalize_uri(uri)
     partitions = [partition_by] if isinstance(partition_by, str) else list(partition_by or [])
     table = _open_existing(uri, storage_options)
@@ -187,7 +192,9 @@ def plan_write(
     replaces = False
     if table is not None:
         check_writer_protocol(table, uri, mode)
-        target_schema, partitions = _target_layout(table, data_schema, mode, partitions, schema_mode)
+        target_schema, partitions = _target_layout(
+            table, data_schema, mode, partitions, schema_mode
+        )
         replaces = mode == "overwrite" and (
             partitions != list(table.metadata().partition_columns)
             or target_schema != to_spark(table.schema().to_json())
@@ -328,7 +335,9 @@ def _publish_staged(
 
 def _delta_type_name(data_type: Any) -> str:
     name = data_type.simpleString()
-    return {"int": "integer", "tinyint": "byte", "smallint": "short", "bigint": "long"}.get(name, name)
+    return {"int": "integer", "tinyint": "byte", "smallint": "short", "bigint": "long"}.get(
+        name, name
+    )
 
 
 def _partition_values(
@@ -392,8 +401,13 @@ def commit_plan(
     if table is None:
         try:
             create_table_with_add_actions(
-                uri, to_delta(plan.schema), adds, mode="error", partition_by=partitions,
-                storage_options=plan.storage_options, commit_properties=properties,
+                uri,
+                to_delta(plan.schema),
+                adds,
+                mode="error",
+                partition_by=partitions,
+                storage_options=plan.storage_options,
+                commit_properties=properties,
             )
         except Exception as exc:
             if log.list_log(uri, plan.storage_options) is not None:
@@ -416,8 +430,13 @@ def commit_plan(
         # delta-rs's write transaction cannot change partitioning; CREATE OR REPLACE can.
         try:
             create_table_with_add_actions(
-                uri, to_delta(plan.schema), adds, mode="overwrite", partition_by=partitions,
-                storage_options=plan.storage_options, commit_properties=properties,
+                uri,
+                to_delta(plan.schema),
+                adds,
+                mode="overwrite",
+                partition_by=partitions,
+                storage_options=plan.storage_options,
+                commit_properties=properties,
             )
         except Exception as exc:
             raise CommitConflictError(
@@ -428,7 +447,10 @@ def commit_plan(
         _add_new_columns(plan, table)
     try:
         table.create_write_transaction(
-            adds, plan.mode, to_delta(plan.schema), partition_by=partitions,
+            adds,
+            plan.mode,
+            to_delta(plan.schema),
+            partition_by=partitions,
             commit_properties=properties,
         )
     except Exception as exc:
@@ -466,7 +488,9 @@ def _add_new_columns(plan: WritePlan, table: DeltaTable) -> None:
 
 def _check_not_null(plan: WritePlan, files: list[StagedFile]) -> None:
     """Refuse nulls in NOT NULL columns, using the null counts the footers already gave us."""
-    required = [f.name for f in plan.schema.fields if not f.nullable and f.name not in plan.partitions]
+    required = [
+        f.name for f in plan.schema.fields if not f.nullable and f.name not in plan.partitions
+    ]
     for staged in files:
         counts = json.loads(staged.stats).get("nullCount", {})
         bad = [name for name in required if counts.get(name, 0) > 0]

@@ -1,0 +1,182 @@
+"""lakeshelf against the plain-Spark floor, on the same data in the same process.
+
+``make bench`` runs this and rewrites BENCHMARKS.md. Figures are medians of ``--rounds`` rounds
+after one warm-up round. Every data read is forced through Spark's ``noop`` sink, which
+materialises all columns of all rows without writing anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
+NOTES = "Reads are forced through Spark's `noop` sink (all columns, all rows, nothing written)."
+TARGETS = (
+    "Targets (issue 2): versioned write <= 1.15x plain Parquet write; version read <= 1.10x plain"
+    " Parquet read; resolving a version of a 1,000-commit table < 1 s. The `format('delta')` rows"
+    " measure the Python data source path (rows cross to Python workers as Arrow batches); use"
+    " `lakeshelf.read` / `lakeshelf.write` for large data."
+)
+
+
+def timed(action: Callable[[], object], rounds: int) -> float:
+    """Median seconds of ``rounds`` runs of ``action`` after one warm-up run."""
+    action()
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def scan(df) -> None:
+    df.write.format("noop").mode("overwrite").save()
+
+
+def table_io(spark, work: Path, rows: int, rounds: int) -> list[tuple[str, float, float]]:
+    import lakeshelf
+
+    source = str(work / "source")
+    (
+        spark.range(rows)
+        .selectExpr(
+            "id",
+            "rand(7) * 1000 as amount",
+            "concat('customer-', cast(id % 100000 as string)) as customer",
+            "timestamp_seconds(1700000000 + id) as ts",
+            "cast(id % 365 as int) as day",
+        )
+        .write.mode("overwrite")
+        .parquet(source)
+    )
+    data = spark.read.parquet(source)
+    plain_dir, table, fmt_table = str(work / "plain"), str(work / "table"), str(work / "fmt")
+
+    def plain_write():
+        data.write.mode("overwrite").parquet(plain_dir)
+
+    def lakeshelf_write():
+        lakeshelf.write(data, table, mode="overwrite")
+
+    def format_write():
+        data.write.format("delta").mode("overwrite").save(fmt_table)
+
+    results = []
+    plain_w = timed(plain_write, rounds)
+    results.append(
+        ("write: lakeshelf.write vs df.write.parquet", plain_w, timed(lakeshelf_write, rounds))
+    )
+    results.append(
+        ("write: format('delta') vs df.write.parquet", plain_w, timed(format_write, rounds))
+    )
+
+    version = lakeshelf.detail(table).version
+    plain_r = timed(lambda: scan(spark.read.parquet(plain_dir)), rounds)
+    results.append(
+        (
+            "read: lakeshelf.read(version=N) vs spark.read.parquet",
+            plain_r,
+            timed(lambda: scan(lakeshelf.read(table, version=version, spark=spark)), rounds),
+        )
+    )
+    results.append(
+        (
+            "read: format('delta') versionAsOf vs spark.read.parquet",
+            plain_r,
+            timed(
+                lambda: scan(spark.read.format("delta").option("versionAsOf", version).load(table)),
+                rounds,
+            ),
+        )
+    )
+    return results
+
+
+def log_resolution(work: Path, commits: int, rounds: int) -> list[tuple[str, float]]:
+    """Seconds to resolve versions of a table with ``commits`` commits (checkpoints every 100)."""
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    from lakeshelf.snapshot import load_snapshot, resolve_version
+
+    uri = str(work / "many_commits")
+    for i in range(commits):
+        write_deltalake(uri, pa.table({"id": [i]}), mode="append")
+    middle = commits // 2
+    when = dt.datetime.now(dt.timezone.utc)
+    return [
+        (
+            f"snapshot of version {middle} of {commits} commits",
+            timed(lambda: load_snapshot(uri, version=middle), rounds),
+        ),
+        (f"snapshot of latest of {commits} commits", timed(lambda: load_snapshot(uri), rounds)),
+        (
+            f"resolve a timestamp over {commits} commits",
+            timed(lambda: resolve_version(uri, timestamp=when), rounds),
+        ),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=5_000_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--commits", type=int, default=1000)
+    parser.add_argument("--no-record", action="store_true", help="do not rewrite BENCHMARKS.md")
+    args = parser.parse_args(argv)
+
+    import lakeshelf
+
+    spark = lakeshelf.spark_session("lakeshelf-bench", master="local[2]")
+    spark_version = spark.version
+    work = Path(tempfile.mkdtemp(prefix="lakeshelf-bench-"))
+    try:
+        io_rows = table_io(spark, work, args.rows, args.rounds)
+        log_rows = log_resolution(work, args.commits, args.rounds)
+    finally:
+        spark.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+    size = f"{args.rows:,} rows x 5 columns, local disk"
+    header = f"| measurement ({size}) | plain s | lakeshelf s | ratio |"
+    lines = [header, "|---|---|---|---|"]
+    lines += [
+        f"| {name} | {base:.2f} | {ours:.2f} | **{ours / base:.2f}x** |"
+        for name, base, ours in io_rows
+    ]
+    lines += ["", "| log resolution | seconds |", "|---|---|"]
+    lines += [f"| {name} | {seconds:.3f} |" for name, seconds in log_rows]
+    report = "\n".join(lines)
+    print(report)
+    if not args.no_record:
+        machine = (
+            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        )
+        stamp = (
+            f"Latest `make bench`: {dt.date.today().isoformat()} on {machine}, pyspark"
+            f" {spark_version}, deltalake {_version('deltalake')}. Medians of {args.rounds} rounds"
+            " after a warm-up, same data, same process."
+        )
+        RESULTS.write_text(f"# Benchmarks\n\n{stamp} {NOTES}\n\n{report}\n\n{TARGETS}\n")
+        print(f"\nrecorded in {RESULTS}")
+    return 0
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import version
+
+    return version(package)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,61 @@
+"""Parsing references to table versions: ``TABLE``, ``TABLE@N``, ``TABLE@vN``, ``TABLE@latest``,
+``TABLE@<ISO-8601 timestamp>``.
+
+Parsing imports neither pyspark nor deltalake, so bad references fail before a JVM starts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from lakeshelf.errors import ConfigError
+
+_VERSION = re.compile(r"^v?(\d+)$")
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A table plus an optional version or timestamp (neither means latest)."""
+
+    table: str
+    version: int | None = None
+    timestamp: dt.datetime | None = None
+
+    def __str__(self) -> str:
+        if self.version is not None:
+            return f"{self.table}@{self.version}"
+        if self.timestamp is not None:
+            return f"{self.table}@{self.timestamp.isoformat()}"
+        return self.table
+
+
+def parse_ref(text: str) -> Ref:
+    """Parse ``TABLE[@AT]``.
+
+    Raises:
+        ConfigError: the reference is empty or its ``@`` part is not a version, ``latest`` or an
+            ISO-8601 timestamp.
+    """
+    if not text or not text.strip():
+        raise ConfigError("empty reference: give TABLE or TABLE@VERSION")
+    table, sep, at = text.rpartition("@")
+    if not sep:
+        return Ref(text)
+    if not table:
+        raise ConfigError(f"reference {text!r} has no table before '@'")
+    if at == "latest":
+        return Ref(table)
+    if match := _VERSION.match(at):
+        return Ref(table, version=int(match.group(1)))
+    try:
+        when = dt.datetime.fromisoformat(at.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(
+            f"cannot read {at!r} in {text!r}: use a version (3 or v3), 'latest', or an ISO-8601"
+            " timestamp such as 2026-11-01T10:00:00Z"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return Ref(table, timestamp=when.astimezone(dt.timezone.utc))
