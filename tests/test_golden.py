@@ -155,3 +155,12 @@ def as_json(df):
     ]
     flat = df.select(*columns)
     return sorted(r[0] for r in flat.select(F.to_json(F.struct("*"))).collect())
+
+
+def test_deletion_vectors_apply_when_the_table_is_reached_through_a_symlink(
+    spark, golden, tmp_path
+):
+    link = tmp_path / "linked"
+    link.symlink_to(golden / "dv-partitioned-with-checkpoint")
+    assert lakeshelf.read(str(link), spark=spark).count() == 35
+    assert spark.read.format("delta").load(str(link)).count() == 35

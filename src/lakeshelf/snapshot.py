@@ -284,6 +284,12 @@ def _describe(table: DeltaTable, uri: str, version: int) -> Snapshot:
     deleted: dict[str, list[int]] = {}
     if "deletionVectors" in (table.protocol().reader_features or []):
         deleted = _deleted_rows(table, uri)
+        unmatched = set(deleted) - {f.path for f in files}
+        if unmatched:  # applying them to the wrong files would return deleted rows
+            raise UnsupportedFeatureError(
+                f"deletion vectors of {uri} name files outside the snapshot"
+                f" ({sorted(unmatched)[:3]}); refusing to read"
+            )
     return Snapshot(uri, version, schema_json, partition_columns, files, mode, deleted)
 
 
@@ -311,6 +317,9 @@ def _deleted_rows(table: DeltaTable, uri: str) -> dict[str, list[int]]:
     import pyarrow as pa
 
     vectors = pa.table(table.deletion_vectors())
+    # delta-rs names files under its canonical table URI (symlinks resolved); key them by the
+    # path relative to that root so they match the snapshot's files.
+    root = table.table_uri.rstrip("/") + "/"
     deleted: dict[str, list[int]] = {}
     for file_uri, keep in zip(
         vectors.column("filepath").to_pylist(),
@@ -319,5 +328,6 @@ def _deleted_rows(table: DeltaTable, uri: str) -> dict[str, list[int]]:
     ):
         removed = np.flatnonzero(~np.asarray(keep, dtype=bool))
         if removed.size:
-            deleted[_absolute(uri, file_uri)] = removed.tolist()
+            relative = file_uri[len(root) :] if file_uri.startswith(root) else file_uri
+            deleted[_absolute(uri, relative)] = removed.tolist()
     return deleted
