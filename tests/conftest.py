@@ -76,3 +76,40 @@ def duckdb_con():
 def rows(df, *order):
     """A DataFrame's rows as sorted tuples of Python values."""
     return sorted((tuple(r) for r in df.collect()), key=lambda r: tuple((v is None, v) for v in r))
+
+
+@pytest.fixture
+def project_factory(tmp_path):
+    """Write a configuration folder under tmp_path and load it: factory(datasets, **lake)."""
+    import yaml
+
+    from lakeshelf.config import load_project
+
+    def make(datasets: dict[str, dict], **lake_settings):
+        conf = tmp_path / "conf"
+        (conf / "datasets").mkdir(parents=True, exist_ok=True)
+        settings = {"lake": "./lake", **lake_settings}
+        (conf / "lakeshelf.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
+        for name, body in datasets.items():
+            (conf / "datasets" / f"{name}.yaml").write_text(
+                yaml.safe_dump({"name": name, **body}, sort_keys=False)
+            )
+        return load_project(conf)
+
+    return make
+
+
+@pytest.fixture
+def raw(tmp_path):
+    """Write a raw file under tmp_path/raw: raw('flights/a.csv', text_or_bytes) -> path."""
+
+    def put(relative: str, content: str | bytes) -> Path:
+        path = tmp_path / "raw" / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        return path
+
+    return put

@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from lakeshelf import report
 from lakeshelf.errors import LakeshelfError
 from lakeshelf.refs import parse_ref
 
@@ -118,6 +119,63 @@ def restore(ref: Annotated[str, typer.Argument(help="TABLE@VERSION or TABLE@TIME
     out.print(f"restored {target} as version {version}")
 
 
+ConfOption = Annotated[
+    str | None,
+    typer.Option("--conf", help="Configuration folder (default $LAKESHELF_CONF or ./conf)."),
+]
+
+
+@app.command()
+def ingest(
+    dataset: Annotated[str, typer.Argument(help="Bronze dataset to load.")],
+    conf: ConfOption = None,
+) -> None:
+    """Load new raw files of a bronze dataset as one new version."""
+    from lakeshelf.config import check_config_name, load_project
+    from lakeshelf.ingest import ingest as run_ingest
+
+    check_config_name(dataset)
+    project = load_project(conf)
+    project.dataset(dataset)
+    with err.status(f"ingesting {dataset}") as status:
+        result = run_ingest(project, dataset, progress=lambda m: status.update(f"{dataset}: {m}"))
+    report.ingest_summary(out, err, result)
+
+
+@app.command()
+def build(
+    dataset: Annotated[str, typer.Argument(help="Silver or gold dataset to build.")],
+    conf: ConfOption = None,
+) -> None:
+    """Build a derived dataset from exact versions of its inputs."""
+    from lakeshelf.config import check_config_name, load_project
+    from lakeshelf.transform import build as run_build
+
+    check_config_name(dataset)
+    project = load_project(conf)
+    project.dataset(dataset)
+    with err.status(f"building {dataset}") as status:
+        result = run_build(project, dataset, progress=lambda m: status.update(f"{dataset}: {m}"))
+    report.build_summary(out, result)
+
+
+@app.command()
+def run(conf: ConfOption = None) -> None:
+    """Ingest and build every dataset, inputs first."""
+    from lakeshelf.config import load_project
+    from lakeshelf.ingest import IngestResult
+    from lakeshelf.pipeline import run as run_pipeline
+
+    project = load_project(conf)
+    with err.status("running the pipeline") as status:
+        results = run_pipeline(project, progress=lambda m: status.update(m))
+    for result in results:
+        if isinstance(result, IngestResult):
+            report.ingest_summary(out, err, result)
+        else:
+            report.build_summary(out, result)
+
+
 def _version_of(target: Any) -> int | None:
     if target.timestamp is None:
         return target.version
@@ -140,10 +198,10 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def main() -> None:
-    """Entry point of the ``lakeshelf`` console script."""
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``lakeshelf`` console script (and of the jobs in ``jobs/``)."""
     try:
-        app(standalone_mode=False)
+        app(args=argv, standalone_mode=False)
     except LakeshelfError as exc:
         if _state["debug"]:
             raise

@@ -47,3 +47,7 @@ class WriteError(LakeshelfError):
 
 class CommitConflictError(LakeshelfError):
     """Another writer committed a conflicting change; the write was not committed."""
+
+
+class DataRejectedError(LakeshelfError):
+    """Raw data was refused (schema drift, too many malformed rows); nothing was committed."""

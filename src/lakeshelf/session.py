@@ -131,9 +131,9 @@ def _pin_python_workers() -> None:
 
 
 def _master_chosen_elsewhere() -> bool:
-    # spark-submit passes the master to the driver JVM through spark.master.
-    return "spark.master" in os.environ.get("PYSPARK_SUBMIT_ARGS", "") or bool(
-        os.environ.get("MASTER")
+    # Under spark-submit the JVM starts first and hands Python its gateway; its master stands.
+    return bool(os.environ.get("PYSPARK_GATEWAY_PORT") or os.environ.get("MASTER")) or (
+        "--master" in os.environ.get("PYSPARK_SUBMIT_ARGS", "")
     )
 
 

@@ -33,6 +33,7 @@ from lakeshelf.errors import (
     UnsupportedFeatureError,
     WriteError,
 )
+from lakeshelf.faults import crash_point
 from lakeshelf.schema import describe_difference, to_delta, to_spark
 from lakeshelf.snapshot import first_line, open_table
 from lakeshelf.stats import file_stats
@@ -115,13 +116,15 @@ def write(
         moved = _publish_staged(
             fs, plan.uri, staging, plan.txn, df.schema, plan.partitions, _timezone(spark)
         )
-        return commit_plan(
+        version = commit_plan(
             plan,
             moved,
             metadata=metadata,
             app_transaction=app_transaction,
             spark_app_id=spark.sparkContext.applicationId,
         )
+        crash_point("after-commit")
+        return version
     except LakeshelfError:
         remove_files(fs, plan.uri, moved)
         raise
@@ -392,6 +395,7 @@ def commit_plan(
 
     uri, table = plan.uri, plan.opened_table()
     _check_not_null(plan, files)
+    crash_point("before-commit")
     now = int(time.time() * 1000)
     adds = [AddAction(f.path, f.size, f.partition_values, now, True, f.stats) for f in files]
     transactions = [Transaction(*app_transaction)] if app_transaction else None

@@ -1,0 +1,11 @@
+"""spark-submit jobs/run.py --conf conf: ingest and build every dataset, inputs first."""
+
+import argparse
+
+from lakeshelf.cli import main
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--conf", default=None, help="configuration folder (default ./conf)")
+    args = parser.parse_args()
+    main(["run", *(["--conf", args.conf] if args.conf else [])])

@@ -1,0 +1,12 @@
+"""spark-submit jobs/transform.py --conf conf --dataset NAME: build a silver/gold dataset."""
+
+import argparse
+
+from lakeshelf.cli import main
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--conf", default=None, help="configuration folder (default ./conf)")
+    parser.add_argument("--dataset", required=True, help="derived dataset to build")
+    args = parser.parse_args()
+    main(["build", args.dataset, *(["--conf", args.conf] if args.conf else [])])
