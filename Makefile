@@ -1,9 +1,8 @@
 # lakeshelf developer commands. `make help` lists them.
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-LAKE   ?= ./lake
 
-.PHONY: help setup test demo bench lint clean
+.PHONY: help setup test demo bench lint clean cluster-up cluster-down
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -26,8 +25,14 @@ bench: $(VENV)/.installed  ## lakeshelf vs plain Spark on the same data; prints 
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
 
 lint: $(VENV)/.installed  ## ruff check and format check
-	$(VENV)/bin/ruff check src tests jobs benchmarks
-	$(VENV)/bin/ruff format --check src tests jobs benchmarks
+	$(VENV)/bin/ruff check src tests jobs benchmarks tools
+	$(VENV)/bin/ruff format --check src tests jobs benchmarks tools
+
+cluster-up: $(VENV)/.installed  ## start a standalone Spark master + 2 workers on 127.0.0.1
+	$(PY) -m tools.cluster up
+
+cluster-down:  ## stop the standalone cluster
+	$(PY) -m tools.cluster down
 
 clean:  ## remove the venv, the demo lake and caches
-	rm -rf $(VENV) $(LAKE) .pytest_cache spark-warehouse
+	rm -rf $(VENV) lake raw .cluster .pytest_cache spark-warehouse

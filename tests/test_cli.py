@@ -108,3 +108,40 @@ def test_help_is_fast_and_lists_commands():
         timeout=60,
     )
     assert probe.stdout.strip() == "False"
+
+
+ORDERS = {
+    "layer": "bronze",
+    "source": {"path": "./raw/o/*.csv", "format": "csv", "options": {"header": True}},
+    "schema": {"id": "int", "amount": "double"},
+    "max_bad_fraction": 0.2,
+}
+
+
+def test_ingest_build_and_run_print_summaries(monkeypatch, capsys, project_factory, raw, tmp_path):
+    (tmp_path / "conf" / "sql").mkdir(parents=True)
+    (tmp_path / "conf" / "sql" / "t.sql").write_text("SELECT SUM(amount) AS total FROM o")
+    project = project_factory(
+        {"o": ORDERS, "t": {"layer": "gold", "inputs": {"o": "o@latest"}, "transform": "sql/t.sql"}}
+    )
+    raw("o/1.csv", "id,amount\n1,2.5\n2,3.5\n")
+    conf = str(project.conf_dir)
+    code, out, _ = run(monkeypatch, capsys, "ingest", "o", "--conf", conf)
+    assert code == 0 and "version committed" in out and "rows loaded" in out
+    code, out, _ = run(monkeypatch, capsys, "build", "t", "--conf", conf)
+    assert code == 0 and "o=o@0" in out
+    code, out, _ = run(monkeypatch, capsys, "run", "--conf", conf)
+    assert code == 0 and "nothing new" in out and "build t" in out
+
+
+def test_rejected_data_exits_1_and_config_errors_exit_2(monkeypatch, capsys, project_factory, raw):
+    project = project_factory({"o": ORDERS})
+    raw("o/1.csv", "id,amount\n1,2.5\nx,y\n")
+    conf = str(project.conf_dir)
+    code, _, err = run(monkeypatch, capsys, "ingest", "o", "--conf", conf)
+    assert code == 1 and "max_bad_fraction" in err and "Traceback" not in err
+    for bad in ("../o", "ghost"):
+        code, _, err = run(monkeypatch, capsys, "ingest", bad, "--conf", conf)
+        assert code == 2 and "dataset" in err
+    code, _, err = run(monkeypatch, capsys, "build", "o", "--conf", conf)
+    assert code == 2 and "bronze" in err

@@ -238,9 +238,10 @@ def _quarantine_rows(
 
     contexts = parsed.contexts
 
-    @F.udf("string")
-    def why(raw: str | None, group: int) -> str:
+    def explain(raw, group):  # no type hints: PySpark would read them as a pandas UDF
         return raw_parse.reason(raw, contexts[group])
+
+    why = F.udf(explain, "string")
 
     return rows.where("_bad").select(
         F.lit(name).alias("dataset"),

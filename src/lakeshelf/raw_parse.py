@@ -294,12 +294,24 @@ def _parse_parquet(spark: SparkSession, cfg: DatasetConfig, files: list[RawFile]
     columns = list(cfg.schema) + extra
     types = {**{c: "string" for c in extra}, **cfg.schema}
     ddl = ", ".join(f"`{c}` {types[c]}" for c in columns)
-    data = spark.read.schema(ddl).parquet(*(storage.spark_path(f.path) for f in files))
-    to_path = F.udf(spark_file_to_path, "string")
-    rows = data.select(
+    data = (
+        spark.read.schema(ddl)
+        .parquet(*(storage.spark_path(f.path) for f in files))
+        .select(
+            "*",
+            F.col("_metadata.file_path").alias("_spark_file"),
+            F.col("_metadata.row_index").alias("_row"),
+        )
+    )
+    seen = [r["_spark_file"] for r in data.select("_spark_file").distinct().collect()]
+    index = spark.createDataFrame(
+        [(name, spark_file_to_path(name)) for name in seen],
+        "_spark_file string, _source_file string",
+    )
+    rows = data.join(F.broadcast(index), "_spark_file").select(
         *columns,
-        to_path(F.col("_metadata.file_path")).alias("_source_file"),
-        (F.col("_metadata.row_index") + 1).alias("_line"),
+        "_source_file",
+        (F.col("_row") + 1).alias("_line"),
         F.lit(None).cast("string").alias("_raw"),
         F.lit(0).alias("_group"),
         F.lit(False).alias("_bad"),

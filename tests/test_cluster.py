@@ -1,0 +1,92 @@
+"""The jobs run under spark-submit on a real standalone cluster (separate executor processes)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import lakeshelf
+from lakeshelf import log
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from tools.cluster import StandaloneCluster, spark_bin  # noqa: E402
+
+pytestmark = [pytest.mark.slow, pytest.mark.cluster]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    running = StandaloneCluster(tmp_path_factory.mktemp("cluster"), workers=2, memory="1g").start()
+    yield running
+    running.stop()
+
+
+def submit(cluster, job, *args):
+    command = [
+        spark_bin("spark-submit"),
+        "--master",
+        cluster.url,
+        "--conf",
+        f"spark.pyspark.python={sys.executable}",
+        "--conf",
+        f"spark.pyspark.driver.python={sys.executable}",
+        "--conf",
+        "spark.executor.memory=1g",
+        "--conf",
+        "spark.cores.max=2",
+        str(REPO / "jobs" / job),
+        *args,
+    ]
+    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"}
+    return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+
+
+def test_ingest_and_transform_jobs_on_the_standalone_cluster(
+    spark, cluster, project_factory, raw, tmp_path
+):
+    (tmp_path / "conf" / "sql").mkdir(parents=True)
+    (tmp_path / "conf" / "sql" / "n.sql").write_text(
+        "SELECT kind, COUNT(*) AS n FROM events GROUP BY kind"
+    )
+    project = project_factory(
+        {
+            "events": {
+                "layer": "bronze",
+                "source": {
+                    "path": "./raw/events/*.csv",
+                    "format": "csv",
+                    "options": {"header": True},
+                },
+                "schema": {"id": "int", "kind": "string"},
+                "max_bad_fraction": 0.5,
+            },
+            "counts": {
+                "layer": "gold",
+                "inputs": {"events": "events@latest"},
+                "transform": "sql/n.sql",
+            },
+        }
+    )
+    for part in range(4):
+        body = "".join(f"{part * 100 + i},{'ab'[i % 2]}\n" for i in range(100))
+        raw(f"events/{part}.csv", "id,kind\n" + body + ("oops,x\n" if part == 0 else ""))
+
+    ingested = submit(cluster, "ingest.py", "--conf", str(project.conf_dir), "--dataset", "events")
+    assert ingested.returncode == 0, ingested.stderr[-3000:]
+    built = submit(cluster, "transform.py", "--conf", str(project.conf_dir), "--dataset", "counts")
+    assert built.returncode == 0, built.stderr[-3000:]
+
+    events = project.table_uri("events")
+    info = log.read_commit_info(events, 0)
+    assert info["lakeshelf"]["sparkAppId"].startswith("app-")  # a standalone application, not local
+    assert lakeshelf.read(events, spark=spark).count() == 400
+    assert lakeshelf.read(project.quarantine_uri("events"), spark=spark).count() == 1
+    counts = {
+        r.kind: r.n for r in lakeshelf.read(project.table_uri("counts"), spark=spark).collect()
+    }
+    assert counts == {"a": 200, "b": 200}
