@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from tools.cluster import StandaloneCluster, spark_bin  # noqa: E402
 
-pytestmark = [pytest.mark.slow, pytest.mark.cluster]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -27,10 +27,15 @@ def cluster(tmp_path_factory):
 
 
 def submit(cluster, job, *args):
+    return spark_submit(cluster.url, job, *args)
+
+
+def spark_submit(master, job, *args):
+    """Run a job from jobs/ with spark-submit; executors use this interpreter."""
     command = [
         spark_bin("spark-submit"),
         "--master",
-        cluster.url,
+        master,
         "--conf",
         f"spark.pyspark.python={sys.executable}",
         "--conf",
@@ -46,6 +51,7 @@ def submit(cluster, job, *args):
     return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
 
 
+@pytest.mark.cluster
 def test_ingest_and_transform_jobs_on_the_standalone_cluster(
     spark, cluster, project_factory, raw, tmp_path
 ):
@@ -90,3 +96,21 @@ def test_ingest_and_transform_jobs_on_the_standalone_cluster(
         r.kind: r.n for r in lakeshelf.read(project.table_uri("counts"), spark=spark).collect()
     }
     assert counts == {"a": 200, "b": 200}
+
+
+def test_run_job_with_a_local_master(spark, project_factory, raw):
+    project = project_factory(
+        {
+            "events": {
+                "layer": "bronze",
+                "source": {"path": "./raw/events/*.jsonl", "format": "json"},
+                "schema": {"id": "int", "kind": "string"},
+            }
+        }
+    )
+    raw("events/1.jsonl", '{"id": 1, "kind": "a"}\n{"id": 2, "kind": "b"}\n')
+    done = spark_submit("local[2]", "run.py", "--conf", str(project.conf_dir))
+    assert done.returncode == 0, done.stderr[-3000:]
+    info = log.read_commit_info(project.table_uri("events"), 0)
+    assert info["lakeshelf"]["sparkAppId"].startswith("local-")
+    assert lakeshelf.read(project.table_uri("events"), spark=spark).count() == 2
