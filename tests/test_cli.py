@@ -88,7 +88,7 @@ def console(*args):
 
 
 def test_console_usage_errors_exit_2_before_spark_starts(tmp_path):
-    result = console("show", f"{tmp_path}@not-a-time")
+    result = console("show", f"{tmp_path}@2026-13-45T00:00")
     assert result.returncode == 2
     assert "ISO-8601" in result.stderr and "Traceback" not in result.stderr
     assert console("no-such-command").returncode == 2

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lakeshelf import report
-from lakeshelf.errors import LakeshelfError
+from lakeshelf.errors import ConfigError, LakeshelfError
 from lakeshelf.refs import parse_ref
 
 app = typer.Typer(
@@ -31,6 +31,10 @@ err = Console(stderr=True)
 _state = {"debug": False}
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+ConfOption = Annotated[
+    str | None,
+    typer.Option("--conf", help="Configuration folder (default $LAKESHELF_CONF or ./conf)."),
+]
 
 
 @app.callback()
@@ -42,20 +46,21 @@ def _main(
 
 @app.command()
 def show(
-    ref: Annotated[str, typer.Argument(help="TABLE, TABLE@VERSION or TABLE@TIMESTAMP")],
+    ref: Annotated[str, typer.Argument(help="DATASET[@AT] or TABLE_PATH[@AT]")],
     limit: Annotated[int, typer.Option(help="Rows to print.")] = 20,
     as_json: JsonFlag = False,
+    conf: ConfOption = None,
 ) -> None:
-    """Print rows of a table version."""
+    """Print rows of a version (AT: N, vN, latest, a tag, or an ISO-8601 timestamp)."""
     from lakeshelf.read import read
 
-    target = parse_ref(ref)
-    rows = read(target.table, version=target.version, timestamp=target.timestamp).limit(limit)
+    pinned = _resolve(ref, conf)
+    rows = read(pinned.uri, version=pinned.version).limit(limit)
     records = [r.asDict(recursive=True) for r in rows.collect()]
     if as_json:
         out.print_json(json.dumps(records, default=_json_default))
         return
-    grid = Table(*rows.columns, title=str(target))
+    grid = Table(*rows.columns, title=str(pinned))
     for record in records:
         grid.add_row(*(_cell(v) for v in record.values()))
     out.print(grid)
@@ -63,66 +68,150 @@ def show(
 
 @app.command()
 def history(
-    table: Annotated[str, typer.Argument(help="Table location.")],
+    table: Annotated[str, typer.Argument(help="Dataset name or table location.")],
     limit: Annotated[int | None, typer.Option(help="Newest N commits only.")] = None,
     as_json: JsonFlag = False,
+    conf: ConfOption = None,
 ) -> None:
-    """List a table's versions, newest first."""
+    """List a table's versions, newest first, with tags and registry state for datasets."""
+    from lakeshelf import registry
     from lakeshelf.ops import history as table_history
 
-    entries = table_history(table, limit=limit)
+    pinned = _resolve(table, conf)
+    entries = [dataclasses.asdict(e) for e in table_history(pinned.uri, limit=limit)]
+    if pinned.dataset is not None:
+        project = _load(conf)
+        options = project.lake.storage_options or None
+        published = {
+            r.version: r for r in registry.records(project.lake_uri, pinned.dataset, options)
+        }
+        tagged: dict[int, list[str]] = {}
+        for name, event in registry.tags(project.lake_uri, options).items():
+            if event.dataset == pinned.dataset:
+                tagged.setdefault(int(event.version), []).append(name)
+        for entry in entries:
+            record = published.get(entry["version"])
+            entry["registered"] = record is not None
+            entry["tags"] = sorted(tagged.get(entry["version"], []))
     if as_json:
-        out.print_json(json.dumps([dataclasses.asdict(e) for e in entries], default=_json_default))
+        out.print_json(json.dumps(entries, default=_json_default))
         return
-    grid = Table("version", "timestamp", "operation", "parameters", "rows", title=table)
+    grid = Table("version", "timestamp", "operation", "parameters", "rows", "tags", title=table)
     for e in entries:
         grid.add_row(
-            str(e.version),
-            e.timestamp,
-            e.operation,
-            _cell(e.parameters),
-            _cell(e.metrics.get("numOutputRows", "")),
+            str(e["version"]),
+            e["timestamp"],
+            e["operation"],
+            _cell(e["parameters"]),
+            _cell(e["metrics"].get("numOutputRows", "")),
+            ", ".join(e.get("tags", [])),
         )
     out.print(grid)
 
 
 @app.command()
 def detail(
-    ref: Annotated[str, typer.Argument(help="TABLE or TABLE@VERSION")],
+    ref: Annotated[str, typer.Argument(help="DATASET[@AT] or TABLE_PATH[@AT]")],
     as_json: JsonFlag = False,
+    conf: ConfOption = None,
 ) -> None:
     """Schema, partitioning, protocol and size of a version."""
     from lakeshelf.ops import detail as table_detail
 
-    target = parse_ref(ref)
-    info = table_detail(target.table, version=_version_of(target))
-    data = dataclasses.asdict(info)
+    pinned = _resolve(ref, conf)
+    data = dataclasses.asdict(table_detail(pinned.uri, version=pinned.version))
     data["schema"] = json.loads(data.pop("schema_json"))
     if as_json:
         out.print_json(json.dumps(data, default=_json_default))
         return
-    grid = Table("property", "value", title=str(target))
+    grid = Table("property", "value", title=str(pinned))
     for key, value in data.items():
         grid.add_row(key, _cell(value))
     out.print(grid)
 
 
 @app.command()
-def restore(ref: Annotated[str, typer.Argument(help="TABLE@VERSION or TABLE@TIMESTAMP")]) -> None:
-    """Commit a new version equal to an earlier one."""
+def restore(
+    ref: Annotated[str, typer.Argument(help="DATASET@AT or TABLE_PATH@AT")],
+    conf: ConfOption = None,
+) -> None:
+    """Commit a new version equal to an earlier one (registered for datasets)."""
     from lakeshelf.ops import restore as restore_table
 
-    target = parse_ref(ref)
-    if target.version is None and target.timestamp is None:
-        raise LakeshelfError(f"{ref!r} names no version: use TABLE@VERSION or TABLE@TIMESTAMP")
-    version = restore_table(target.table, version=target.version, timestamp=target.timestamp)
-    out.print(f"restored {target} as version {version}")
+    if "@" not in ref:
+        raise ConfigError(f"{ref!r} names no version: use DATASET@VERSION, @TAG or @TIMESTAMP")
+    pinned = _resolve(ref, conf)
+    version = restore_table(pinned.uri, version=pinned.version)
+    if pinned.dataset is not None:
+        from lakeshelf.publish import register_pending
+
+        register_pending(_load(conf), pinned.dataset)
+    out.print(f"restored {pinned} as version {version}")
 
 
-ConfOption = Annotated[
-    str | None,
-    typer.Option("--conf", help="Configuration folder (default $LAKESHELF_CONF or ./conf)."),
-]
+@app.command()
+def tag(
+    ref: Annotated[str, typer.Argument(help="DATASET@AT to pin")],
+    name: Annotated[str, typer.Argument(help="Tag name")],
+    force: Annotated[bool, typer.Option("--force", help="Move the tag if it exists.")] = False,
+    conf: ConfOption = None,
+) -> None:
+    """Pin a published version under a tag name (moving a tag needs --force)."""
+    from lakeshelf import registry
+
+    project = _load(conf)
+    pinned = _resolve(ref, conf)
+    if pinned.dataset is None:
+        raise ConfigError("tags pin dataset versions: give DATASET@AT, not a path")
+    options = project.lake.storage_options or None
+    registry.record_of(project.lake_uri, pinned.dataset, pinned.version, options)
+    event = registry.set_tag(
+        project.lake_uri, name, pinned.dataset, pinned.version, force=force, storage_options=options
+    )
+    moved = f" (moved from version {event.previous_version})" if event.action == "move" else ""
+    out.print(f"tag {name} -> {pinned}{moved}")
+
+
+@app.command()
+def untag(name: Annotated[str, typer.Argument(help="Tag name")], conf: ConfOption = None) -> None:
+    """Remove a tag (the version stays; it is just no longer pinned by this name)."""
+    from lakeshelf import registry
+
+    project = _load(conf)
+    event = registry.remove_tag(project.lake_uri, name, project.lake.storage_options or None)
+    out.print(f"removed tag {name} (was {event.dataset}@{event.previous_version})")
+
+
+@app.command()
+def verify(ref: Annotated[str, typer.Argument(help="DATASET@AT")], conf: ConfOption = None) -> None:
+    """Recompute a version's content fingerprint: exit 0 identical, 1 different."""
+    from lakeshelf.provenance import verify as verify_version
+
+    result = verify_version(ref, conf)
+    out.print(f"{result.ref}\n  registered: {result.registered}\n  recomputed: {result.recomputed}")
+    if not result.identical:
+        raise VerificationFailed(f"{result.ref} differs from what was published")
+    out.print("[green]identical[/green]")
+
+
+@app.command()
+def manifest(
+    ref: Annotated[str, typer.Argument(help="DATASET@AT")], conf: ConfOption = None
+) -> None:
+    """Print the version's manifest (JSON) for ML code to log with a model."""
+    from lakeshelf.provenance import manifest as version_manifest
+
+    out.print_json(json.dumps(version_manifest(ref, conf), default=_json_default))
+
+
+@app.command()
+def lineage(
+    ref: Annotated[str, typer.Argument(help="DATASET@AT")], conf: ConfOption = None
+) -> None:
+    """Print the dataset versions a version was built from, recursively (JSON)."""
+    from lakeshelf.provenance import lineage as version_lineage
+
+    out.print_json(json.dumps(version_lineage(ref, conf)))
 
 
 @app.command()
@@ -176,12 +265,21 @@ def run(conf: ConfOption = None) -> None:
             report.build_summary(out, result)
 
 
-def _version_of(target: Any) -> int | None:
-    if target.timestamp is None:
-        return target.version
-    from lakeshelf.snapshot import resolve_version
+class VerificationFailed(LakeshelfError):
+    """The recomputed fingerprint differs from the registered one."""
 
-    return resolve_version(target.table, timestamp=target.timestamp)
+
+def _load(conf: str | None) -> Any:
+    from lakeshelf.config import load_project
+
+    return load_project(conf)
+
+
+def _resolve(ref: str, conf: str | None) -> Any:
+    from lakeshelf.resolve import is_location, resolve
+
+    parsed = parse_ref(ref)
+    return resolve(parsed, None if is_location(parsed.table) else _load(conf))
 
 
 def _cell(value: Any) -> str:

@@ -26,6 +26,7 @@ from lakeshelf import raw_parse
 from lakeshelf.errors import ConfigError, DataRejectedError, LakeshelfError
 from lakeshelf.faults import crash_point
 from lakeshelf.ledger import batch_files, read_ledger
+from lakeshelf.publish import register_pending
 from lakeshelf.sources import RawFile, list_raw_files
 
 if TYPE_CHECKING:
@@ -122,6 +123,7 @@ def ingest(
     ]
     result.already_loaded = sum(1 for f in listing if f.path in ledger.files)
     if not files:
+        register_pending(project, name)  # a version committed by a run that died before this step
         result.seconds = time.perf_counter() - start
         return result
 
@@ -136,6 +138,8 @@ def ingest(
             _load(spark, project, cfg, parsed, rows, files, batch, bool(pending), result, say)
         finally:
             rows.unpersist()
+    say(f"registering {name}@{result.version}")
+    register_pending(project, name, spark)
     result.seconds = time.perf_counter() - start
     return result
 

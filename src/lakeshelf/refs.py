@@ -1,5 +1,5 @@
 """Parsing references to table versions: ``TABLE``, ``TABLE@N``, ``TABLE@vN``, ``TABLE@latest``,
-``TABLE@<ISO-8601 timestamp>``.
+``TABLE@<ISO-8601 timestamp>`` and ``TABLE@TAG``. TABLE is a dataset name or a table location.
 
 Parsing imports neither pyspark nor deltalake, so bad references fail before a JVM starts.
 """
@@ -13,21 +13,25 @@ from dataclasses import dataclass
 from lakeshelf.errors import ConfigError
 
 _VERSION = re.compile(r"^v?(\d+)$")
+_TAG = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
 
 @dataclass(frozen=True)
 class Ref:
-    """A table plus an optional version or timestamp (neither means latest)."""
+    """A table plus an optional version, timestamp or tag (none of them means latest)."""
 
     table: str
     version: int | None = None
     timestamp: dt.datetime | None = None
+    tag: str | None = None
 
     def __str__(self) -> str:
         if self.version is not None:
             return f"{self.table}@{self.version}"
         if self.timestamp is not None:
             return f"{self.table}@{self.timestamp.isoformat()}"
+        if self.tag is not None:
+            return f"{self.table}@{self.tag}"
         return self.table
 
 
@@ -52,9 +56,11 @@ def parse_ref(text: str) -> Ref:
     try:
         when = dt.datetime.fromisoformat(at.replace("Z", "+00:00"))
     except ValueError:
+        if _TAG.match(at):
+            return Ref(table, tag=at)
         raise ConfigError(
-            f"cannot read {at!r} in {text!r}: use a version (3 or v3), 'latest', or an ISO-8601"
-            " timestamp such as 2026-11-01T10:00:00Z"
+            f"cannot read {at!r} in {text!r}: use a version (3 or v3), 'latest', a tag, or an"
+            " ISO-8601 timestamp such as 2026-11-01T10:00:00Z"
         ) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.timezone.utc)

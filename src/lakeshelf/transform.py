@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING, Any
 from lakeshelf import log
 from lakeshelf.errors import ConfigError, LakeshelfError
 from lakeshelf.lineage import code_version, sha256_text
-from lakeshelf.refs import parse_ref
-from lakeshelf.snapshot import resolve_version
+from lakeshelf.publish import register_pending
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -56,15 +55,14 @@ def resolve_inputs(project: Project, cfg: DatasetConfig) -> dict[str, ResolvedIn
         ConfigError: a ref names an unknown dataset or is malformed.
         VersionNotFoundError, TableNotFoundError: the version or table does not exist.
     """
+    from lakeshelf.resolve import resolve
+
     resolved = {}
     for alias, text in cfg.inputs.items():
-        ref = parse_ref(text)
-        dataset = project.dataset(ref.table).name
-        uri = project.table_uri(dataset)
-        version = resolve_version(
-            uri, ref.version, ref.timestamp, project.lake.storage_options or None
-        )
-        resolved[alias] = ResolvedInput(dataset, uri, version)
+        pinned = resolve(text, project)
+        if pinned.dataset is None:
+            raise ConfigError(f"{cfg.name}: input {alias}={text!r} must name a dataset, not a path")
+        resolved[alias] = ResolvedInput(pinned.dataset, pinned.uri, pinned.version)
     return resolved
 
 
@@ -138,6 +136,8 @@ def build(
     )
     info = log.read_commit_info(uri, version, options) or {}
     rows = int(((info.get("lakeshelf") or {}).get("metrics") or {}).get("numOutputRows", 0))
+    say(f"registering {name}@{version}")
+    register_pending(project, name, spark)
     return BuildResult(name, uri, version, inputs, rows, time.perf_counter() - start)
 
 
