@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lakeshelf import report
-from lakeshelf.errors import ConfigError, LakeshelfError
+from lakeshelf.errors import ConfigError, GateFailedError, LakeshelfError
 from lakeshelf.refs import parse_ref
 
 app = typer.Typer(
@@ -147,6 +147,48 @@ def restore(
 
         register_pending(_load(conf), pinned.dataset)
     out.print(f"restored {pinned} as version {version}")
+
+
+@app.command()
+def validate(
+    ref: Annotated[str, typer.Argument(help="DATASET@AT or TABLE_PATH@AT")],
+    suite: Annotated[
+        str | None, typer.Option(help="Suite JSON file (default: the dataset's suite).")
+    ] = None,
+    junit: Annotated[str | None, typer.Option(help="Write JUnit XML here.")] = None,
+    html_report: Annotated[
+        str | None, typer.Option("--html", help="Write an HTML report here.")
+    ] = None,
+    conf: ConfOption = None,
+) -> None:
+    """Validate an existing version against a quality suite: exit 0 pass, 1 fail, 2 usage."""
+    from pathlib import Path
+
+    from lakeshelf.gate import load_suite, run_suite, suite_path
+    from lakeshelf.gate_report import write_html, write_junit
+    from lakeshelf.read import read
+
+    pinned = _resolve(ref, conf)
+    if suite is not None:
+        rules = load_suite(Path(suite))
+    elif pinned.dataset is not None and _load(conf).dataset(pinned.dataset).suite:
+        project = _load(conf)
+        rules = load_suite(suite_path(project.conf_dir, project.dataset(pinned.dataset).suite))
+    else:
+        raise ConfigError(f"{ref}: no suite configured for it; pass --suite FILE")
+    with err.status(f"validating {pinned}"):
+        result = run_suite(read(pinned.uri, version=pinned.version), rules)
+    if junit:
+        write_junit(result, str(pinned), Path(junit))
+    if html_report:
+        write_html(result, str(pinned), Path(html_report))
+    grid = Table("result", "expectation", "details", title=f"{result.suite} on {pinned}")
+    for outcome in result.outcomes:
+        state = "pass" if outcome.success else ("FAIL" if outcome.blocking else "warn")
+        grid.add_row(state, outcome.type, "" if outcome.success else outcome.describe())
+    out.print(grid)
+    if not result.passed:
+        raise GateFailedError(f"{pinned} failed suite {result.suite}:\n{result.failure_message()}")
 
 
 @app.command()

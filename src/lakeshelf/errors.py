@@ -51,3 +51,11 @@ class CommitConflictError(LakeshelfError):
 
 class DataRejectedError(LakeshelfError):
     """Raw data was refused (schema drift, too many malformed rows); nothing was committed."""
+
+
+class GateFailedError(LakeshelfError):
+    """A quality suite blocked a publish (or a validation failed); nothing was committed."""
+
+    def __init__(self, message: str, report: dict | None = None) -> None:
+        super().__init__(message)
+        self.report = report or {}

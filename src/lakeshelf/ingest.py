@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from lakeshelf import raw_parse
 from lakeshelf.errors import ConfigError, DataRejectedError, LakeshelfError
 from lakeshelf.faults import crash_point
+from lakeshelf.gate import auditor, load_suite, suite_path
 from lakeshelf.ledger import batch_files, read_ledger
 from lakeshelf.publish import register_pending
 from lakeshelf.sources import RawFile, list_raw_files
@@ -100,6 +101,7 @@ def ingest(
     uri, quarantine = project.table_uri(name), project.quarantine_uri(name)
     options = project.lake.storage_options or None
     result = IngestResult(name, uri, quarantine_table=quarantine)
+    suite = load_suite(suite_path(project.conf_dir, cfg.suite)) if cfg.suite else None
 
     say(f"listing {cfg.source.path}")
     ledger = read_ledger(uri, options)
@@ -135,7 +137,9 @@ def ingest(
         parsed = raw_parse.parse(spark, cfg, files)
         rows = parsed.rows.persist()
         try:
-            _load(spark, project, cfg, parsed, rows, files, batch, bool(pending), result, say)
+            _load(
+                spark, project, cfg, parsed, rows, files, batch, bool(pending), result, say, suite
+            )
         finally:
             rows.unpersist()
     say(f"registering {name}@{result.version}")
@@ -155,6 +159,7 @@ def _load(
     resuming: bool,
     result: IngestResult,
     say: Callable[[str], None],
+    suite: dict[str, Any] | None = None,
 ) -> None:
     from pyspark.sql import functions as F
 
@@ -214,6 +219,7 @@ def _load(
         metadata=metadata,
         app_transaction=app,
         storage_options=options,
+        audit=auditor(suite, f"{name} batch {batch}") if suite else None,
     )
     result.rows_loaded = _committed_rows(project.table_uri(name), result.version, options)
     if result.rows_loaded + bad != read:

@@ -129,6 +129,16 @@ def _partition_frame(spark: SparkSession, snapshot: Snapshot, key_of: Any) -> Da
         (key_of(f.path), *(f.partition_values[name] for name in snapshot.partition_columns))
         for f in snapshot.files
     ]
+    if any(isinstance(v, str) for row in rows for v in row[1:]):
+        # Delta's string form (files not yet committed): let Spark cast to the declared types
+        from pyspark.sql import functions as F
+
+        as_text = StructType([StructField(f.name, StringType(), f.nullable) for f in schema.fields])
+        frame = spark.createDataFrame(rows, as_text)
+        return frame.select(
+            F.col(_FILE),
+            *(F.col(f"`{f.name}`").cast(f.dataType).alias(f.name) for f in schema.fields[1:]),
+        )
     return spark.createDataFrame(rows, schema)
 
 

@@ -20,6 +20,7 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 log_ = logging.getLogger(__name__)
 
 STAGING_DIR = "_staging"
+QUARANTINE_DIR = "_quarantine"  # data a quality gate refused, kept for inspection
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 ENGINE = f"lakeshelf/{__version__}"
 
@@ -80,6 +82,7 @@ def write(
     schema_mode: SchemaMode | None = None,
     app_transaction: tuple[str, int] | None = None,
     storage_options: dict[str, Any] | None = None,
+    audit: Callable[[DataFrame], dict[str, Any]] | None = None,
 ) -> int:
     """Write ``df`` as one new version of the Delta table at ``uri`` (created if absent).
 
@@ -94,6 +97,10 @@ def write(
         app_transaction: ``(app_id, version)`` recorded atomically with the commit (Delta's
             idempotent-writer ``txn`` action).
         storage_options: credentials and endpoint for object storage.
+        audit: called with a DataFrame over exactly the files about to be committed, before the
+            commit (write-audit-publish). It returns a record stored in the commit under
+            ``metadata["suite"]``, or raises to stop the publish: the files are then moved to
+            ``<table>/_quarantine/<txn>/`` with the error's ``report`` and nothing is committed.
 
     Returns:
         The version this write committed.
@@ -116,6 +123,14 @@ def write(
         moved = _publish_staged(
             fs, plan.uri, staging, plan.txn, df.schema, plan.partitions, _timezone(spark)
         )
+        if audit is not None:
+            try:
+                record = audit(_staged_frame(spark, plan, moved))
+            except Exception as exc:
+                _quarantine_staged(fs, plan, moved, getattr(exc, "report", {"error": str(exc)}))
+                moved = []
+                raise
+            metadata = {**(metadata or {}), "suite": record}
         version = commit_plan(
             plan,
             moved,
@@ -210,6 +225,33 @@ def plan_write(
     return WritePlan(
         uri, mode, table, read_version, target_schema, partitions, storage_options, replaces
     )
+
+
+def _staged_frame(spark: Any, plan: WritePlan, files: list[StagedFile]) -> DataFrame:
+    """The rows of exactly ``files``, as readers will see them once committed."""
+    from lakeshelf.read import snapshot_dataframe
+    from lakeshelf.snapshot import DataFile, Snapshot
+
+    data_files = [
+        DataFile(storage.join(plan.uri, f.path), f.size, f.num_records, dict(f.partition_values))
+        for f in files
+    ]
+    snapshot = Snapshot(plan.uri, -1, plan.schema.json(), plan.partitions, data_files)
+    return snapshot_dataframe(spark, snapshot)
+
+
+def _quarantine_staged(
+    fs: Any, plan: WritePlan, files: list[StagedFile], report: dict[str, Any]
+) -> None:
+    """Keep refused files for inspection under ``_quarantine/<txn>/`` with the report."""
+    folder = storage.join(plan.uri, QUARANTINE_DIR, plan.txn)
+    for staged in files:
+        target = storage.join(folder, staged.path)
+        fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
+        fs.mv(storage.join(plan.uri, staged.path), target)
+    fs.makedirs(folder, exist_ok=True)
+    with fs.open(storage.join(folder, "report.json"), "w") as handle:
+        json.dump(report, handle, indent=2, default=str)
 
 
 def check_writer_protocol(table: DeltaTable, uri: str, mode: str) -> None:
