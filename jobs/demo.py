@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     import lakeshelf
     from lakeshelf.config import load_project
     from lakeshelf.ingest import ingest
+    from lakeshelf.provenance import manifest
     from lakeshelf.transform import build
 
     project = load_project(args.conf)
@@ -76,7 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         f"\nthe features as of {stamp} (after month {march}): {features.count():,} rows,"
         f" months {months}"
     )
-    print(f"reproduce them anywhere: lakeshelf show {gold}@{stamp}")
+    print(f"reproduce them anywhere: lakeshelf show flight_features@{stamp} --conf {args.conf}")
+    record = manifest(f"flights_raw@{loaded.version}", args.conf)
+    warned = [r["type"] for r in record["suite_result"] if not r["success"]]
+    print(f"flights_raw@{loaded.version} passed suite {record['suite_name']}; warnings: {warned}")
     spark.stop()
     return 0
 

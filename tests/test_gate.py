@@ -1,9 +1,10 @@
-"""The quality gate: GX suites on exactly the staged data; failing or broken suites publish nothing."""
+"""Quality gate: GX suites run on exactly the staged data; failing suites publish nothing."""
 
 from __future__ import annotations
 
 import glob
 import json
+from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -96,7 +97,7 @@ def test_failing_publish_commits_nothing_and_keeps_staged_files(spark, gated, ra
     assert log.list_log(uri) is None
     assert registry.records(gated.lake_uri, "o") == []
     kept = glob.glob(f"{uri}/_quarantine/*/**/*.parquet", recursive=True)
-    report = json.loads(open(glob.glob(f"{uri}/_quarantine/*/report.json")[0]).read())
+    report = json.loads(Path(glob.glob(f"{uri}/_quarantine/*/report.json")[0]).read_text())
     assert kept and report["passed"] is False
     assert report["result"][0]["unexpected_count"] == 1
 
