@@ -21,8 +21,9 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
 NOTES = "Reads are forced through Spark's `noop` sink (all columns, all rows, nothing written)."
 TARGETS = (
-    "Targets (issue 2): versioned write <= 1.15x plain Parquet write; version read <= 1.10x plain"
-    " Parquet read; resolving a version of a 1,000-commit table < 1 s. The `format('delta')` rows"
+    "Targets: versioned write <= 1.15x plain Parquet write; version read <= 1.10x plain Parquet"
+    " read; resolving a version of a 1,000-commit table < 1 s; fingerprint <= 1.5x one scan;"
+    " gate <= 3x one scan for column-level suites (issue 4). The `format('delta')` rows"
     " measure the Python data source path (rows cross to Python workers as Arrow batches); use"
     " `lakeshelf.read` / `lakeshelf.write` for large data."
 )
@@ -102,6 +103,53 @@ def table_io(spark, work: Path, rows: int, rounds: int) -> list[tuple[str, float
     return results
 
 
+GATE_SUITE = {
+    "name": "bench",
+    "expectations": [
+        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}},
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "id"}},
+        {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "id"}},
+        {
+            "type": "expect_column_values_to_be_between",
+            "kwargs": {"column": "amount", "min_value": 0, "max_value": 1000},
+        },
+        {
+            "type": "expect_column_values_to_be_in_set",
+            "kwargs": {"column": "day", "value_set": list(range(365))},
+        },
+        {
+            "type": "expect_column_values_to_match_regex",
+            "kwargs": {"column": "customer", "regex": "^customer-[0-9]+$"},
+        },
+        {
+            "type": "expect_column_mean_to_be_between",
+            "kwargs": {"column": "amount", "min_value": 0, "max_value": 1000},
+        },
+    ],
+}
+
+
+def publish_costs(
+    spark, work: Path, gate_rounds: int, rounds: int
+) -> list[tuple[str, float, float]]:
+    """Fingerprint and quality gate against one plain scan of the same table version."""
+    import lakeshelf
+    from lakeshelf.fingerprint import fingerprint
+    from lakeshelf.gate import run_suite
+
+    table = str(work / "table")
+    frame = lakeshelf.read(table, spark=spark)
+    scan_s = timed(lambda: scan(frame), rounds)
+    return [
+        ("fingerprint vs one scan", scan_s, timed(lambda: fingerprint(frame), rounds)),
+        (
+            "7-expectation GX gate vs one scan",
+            scan_s,
+            timed(lambda: run_suite(frame, GATE_SUITE), gate_rounds),
+        ),
+    ]
+
+
 def log_resolution(work: Path, commits: int, rounds: int) -> list[tuple[str, float]]:
     """Seconds to resolve versions of a table with ``commits`` commits (checkpoints every 100)."""
     import pyarrow as pa
@@ -132,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--commits", type=int, default=1000)
+    parser.add_argument("--gate-rounds", type=int, default=2, help="rounds for the (slow) GX gate")
     parser.add_argument("--no-record", action="store_true", help="do not rewrite BENCHMARKS.md")
     args = parser.parse_args(argv)
 
@@ -142,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="lakeshelf-bench-"))
     try:
         io_rows = table_io(spark, work, args.rows, args.rounds)
+        io_rows += publish_costs(spark, work, args.gate_rounds, args.rounds)
         log_rows = log_resolution(work, args.commits, args.rounds)
     finally:
         spark.stop()

@@ -192,6 +192,48 @@ def validate(
 
 
 @app.command()
+def vacuum(
+    dataset: Annotated[str, typer.Argument(help="Dataset name.")],
+    retain_hours: Annotated[float, typer.Option(help="Keep data files newer than this.")] = 168,
+    log_retain_hours: Annotated[
+        float, typer.Option(help="Keep commit files newer than this.")
+    ] = 720,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List, remove nothing.")] = False,
+    conf: ConfOption = None,
+) -> None:
+    """Remove old data and commit files that no tagged (pinned) version needs."""
+    from lakeshelf import registry
+    from lakeshelf.vacuum import vacuum as run_vacuum
+
+    project = _load(conf)
+    name = project.dataset(dataset).name
+    options = project.lake.storage_options or None
+    pinned = sorted(
+        {
+            int(e.version)
+            for e in registry.tags(project.lake_uri, options).values()
+            if e.dataset == name
+        }
+    )
+    result = run_vacuum(
+        project.table_uri(name),
+        pinned=pinned,
+        retain_hours=retain_hours,
+        log_retain_hours=log_retain_hours,
+        dry_run=dry_run,
+        storage_options=options,
+    )
+    verb = "would remove" if dry_run else "removed"
+    for path in result.removed_files + result.removed_log_files:
+        out.print(f"  {verb} {path}", highlight=False)
+    out.print(
+        f"{verb} {len(result.removed_files)} data file(s) and {len(result.removed_log_files)} log"
+        f" file(s); kept pinned versions {pinned or 'none'}; versions from {result.log_floor} on"
+        " stay readable where their files are kept"
+    )
+
+
+@app.command()
 def tag(
     ref: Annotated[str, typer.Argument(help="DATASET@AT to pin")],
     name: Annotated[str, typer.Argument(help="Tag name")],

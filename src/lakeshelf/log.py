@@ -15,6 +15,18 @@ from typing import Any
 
 from lakeshelf import storage
 
+
+def commit_hooks() -> Any:
+    """Post-commit hook settings for every lakeshelf commit: checkpoints yes, log cleanup no.
+
+    delta-rs deletes expired commit files after checkpoints by default; that would silently make
+    pinned versions unreadable, so lakeshelf cleans logs only through its pin-aware cleanup.
+    """
+    from deltalake.transaction import PostCommitHookProperties
+
+    return PostCommitHookProperties(create_checkpoint=True, cleanup_expired_logs=False)
+
+
 _COMMIT = re.compile(r"^(\d{20})\.json$")
 _CHECKPOINT = re.compile(r"^(\d{20})\.checkpoint(\.\d+\.\d+)?(\.[0-9a-f-]+)?\.parquet$")
 
@@ -65,7 +77,7 @@ def list_log(uri: str, storage_options: dict[str, Any] | None = None) -> LogList
     checkpoints: dict[int, float] = {}
     for entry in entries:
         name = entry["name"].rstrip("/").rsplit("/", 1)[-1]
-        mtime = _mtime(entry)
+        mtime = entry_mtime(entry)
         if match := _COMMIT.match(name):
             commits[int(match.group(1))] = mtime
         elif match := _CHECKPOINT.match(name):
@@ -90,7 +102,8 @@ def read_commit_info(
     return None
 
 
-def _mtime(entry: dict[str, Any]) -> float:
+def entry_mtime(entry: dict[str, Any]) -> float:
+    """Modification time (epoch seconds) of an fsspec listing entry."""
     value = entry.get("mtime", entry.get("LastModified", entry.get("last_modified", 0.0)))
     return value.timestamp() if hasattr(value, "timestamp") else float(value or 0.0)
 

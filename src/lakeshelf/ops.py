@@ -98,7 +98,11 @@ def restore(
         },
     }
     try:
-        table.restore(target, commit_properties=CommitProperties(custom_metadata=info))
+        table.restore(
+            target,
+            commit_properties=CommitProperties(custom_metadata=info),
+            post_commithook_properties=log.commit_hooks(),
+        )
     except Exception as exc:
         raise LakeshelfError(
             f"restoring {uri} to version {target} failed, nothing was committed: {first_line(exc)}"

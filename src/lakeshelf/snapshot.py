@@ -134,7 +134,27 @@ def load_snapshot(
     resolved = resolve_version(uri, version, timestamp, storage_options)
     table = open_table(uri, resolved, storage_options)
     check_reader_protocol(table, uri)
-    return _describe(table, uri, resolved)
+    snapshot = _describe(table, uri, resolved)
+    _check_files_present(snapshot, storage_options)
+    return snapshot
+
+
+def _check_files_present(snapshot: Snapshot, storage_options: dict[str, Any] | None) -> None:
+    """Refuse a version whose data files were vacuumed (reading it would fail or be partial)."""
+    if not snapshot.files:
+        return
+    fs = storage.filesystem(snapshot.uri, storage_options)
+    present = {p.rstrip("/") for p in fs.find(snapshot.uri)}
+    if not storage.is_local(snapshot.uri):
+        scheme = snapshot.uri.split("://", 1)[0]
+        present = {f"{scheme}://{p}" for p in present}
+    missing = [f.path for f in snapshot.files if f.path not in present]
+    if missing:
+        raise VersionNotFoundError(
+            f"version {snapshot.version} of {snapshot.uri} was vacuumed: {len(missing)} of"
+            f" {len(snapshot.files)} data files are gone (e.g. {missing[0]}). Versions pinned by a"
+            " tag survive vacuum; tag versions you need to keep."
+        )
 
 
 def open_table(

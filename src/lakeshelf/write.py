@@ -454,6 +454,7 @@ def commit_plan(
                 partition_by=partitions,
                 storage_options=plan.storage_options,
                 commit_properties=properties,
+                post_commithook_properties=log.commit_hooks(),
             )
         except Exception as exc:
             if log.list_log(uri, plan.storage_options) is not None:
@@ -483,6 +484,7 @@ def commit_plan(
                 partition_by=partitions,
                 storage_options=plan.storage_options,
                 commit_properties=properties,
+                post_commithook_properties=log.commit_hooks(),
             )
         except Exception as exc:
             raise CommitConflictError(
@@ -498,6 +500,7 @@ def commit_plan(
             to_delta(plan.schema),
             partition_by=partitions,
             commit_properties=properties,
+            post_commithook_properties=log.commit_hooks(),
         )
     except Exception as exc:
         raise CommitConflictError(
@@ -528,7 +531,11 @@ def _add_new_columns(plan: WritePlan, table: DeltaTable) -> None:
             "commitTimestamp": int(time.time() * 1000),
         },
     }
-    table.alter.add_columns(added, commit_properties=CommitProperties(custom_metadata=info))
+    table.alter.add_columns(
+        added,
+        commit_properties=CommitProperties(custom_metadata=info),
+        post_commithook_properties=log.commit_hooks(),
+    )
     table.update_incremental()
 
 

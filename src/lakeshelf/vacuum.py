@@ -1,0 +1,101 @@
+"""Removing old data files and commit files without breaking pinned versions.
+
+Data files: delta-rs's vacuum with ``keep_versions`` set to the pinned versions, so every file a
+pinned version references survives whatever the retention.
+
+Commit files: delta-rs's log cleanup has no notion of pinned versions (it deletes every expired
+commit before the latest checkpoint), so lakeshelf disables it on its commits and cleans the log
+itself: nothing at or after the newest checkpoint that precedes the oldest pinned version is
+removed, which keeps every pinned version (and the latest) reconstructible.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from lakeshelf import log, storage
+from lakeshelf.snapshot import open_table
+
+
+@dataclass
+class CleanupResult:
+    """What a vacuum removed (or would remove) and what it kept for pinned versions."""
+
+    removed_files: list[str] = field(default_factory=list)
+    removed_log_files: list[str] = field(default_factory=list)
+    pinned_versions: list[int] = field(default_factory=list)
+    log_floor: int | None = None  # versions below this are no longer readable
+    dry_run: bool = False
+
+
+def vacuum(
+    uri: str,
+    *,
+    pinned: list[int],
+    retain_hours: float = 168,
+    log_retain_hours: float = 720,
+    dry_run: bool = False,
+    storage_options: dict[str, Any] | None = None,
+) -> CleanupResult:
+    """Vacuum data files older than ``retain_hours`` and clean the log; ``pinned`` stay readable."""
+    from deltalake.transaction import CommitProperties
+
+    uri = storage.normalize_uri(uri)
+    table = open_table(uri, None, storage_options)
+    note = {"lakeshelf": {"operation": "VACUUM", "pinnedVersions": sorted(pinned)}}
+    removed = table.vacuum(
+        retention_hours=int(retain_hours),
+        dry_run=dry_run,
+        enforce_retention_duration=False,
+        keep_versions=sorted(pinned) or None,
+        commit_properties=CommitProperties(custom_metadata=note),
+        post_commithook_properties=log.commit_hooks(),
+    )
+    result = CleanupResult(sorted(removed), pinned_versions=sorted(pinned), dry_run=dry_run)
+    result.removed_log_files, result.log_floor = cleanup_log(
+        uri,
+        pinned=pinned,
+        retain_hours=log_retain_hours,
+        dry_run=dry_run,
+        storage_options=storage_options,
+    )
+    return result
+
+
+def cleanup_log(
+    uri: str,
+    *,
+    pinned: list[int],
+    retain_hours: float = 720,
+    dry_run: bool = False,
+    storage_options: dict[str, Any] | None = None,
+) -> tuple[list[str], int]:
+    """Delete expired commit and checkpoint files that no pinned or latest version needs.
+
+    Returns:
+        The files removed (or that would be) and the oldest version still readable afterwards.
+    """
+    listing = log.list_log(uri, storage_options)
+    if listing is None:
+        return [], 0
+    oldest_needed = min([*pinned, listing.latest])
+    starts = [v for v in listing.checkpoints if v <= oldest_needed]
+    floor = max(starts) if starts else listing.earliest
+    cutoff = time.time() - retain_hours * 3600
+    doomed = [
+        log.commit_file(uri, v)
+        for v, mtime in listing.commits.items()
+        if v < floor and mtime <= cutoff
+    ]
+    fs = storage.filesystem(uri, storage_options)
+    for entry in fs.ls(log.log_dir(uri), detail=True):
+        name = entry["name"].rsplit("/", 1)[-1]
+        is_checkpoint = ".checkpoint" in name and name[:20].isdigit()
+        if is_checkpoint and int(name[:20]) < floor and log.entry_mtime(entry) <= cutoff:
+            doomed.append(storage.join(log.log_dir(uri), name))
+    if not dry_run:
+        for path in doomed:
+            fs.rm(path)
+    return sorted(doomed), floor

@@ -1,0 +1,98 @@
+"""Tagged versions survive vacuum and log cleanup; others fail saying they were vacuumed."""
+
+from __future__ import annotations
+
+import pytest
+from deltalake import DeltaTable
+
+import lakeshelf
+from lakeshelf import log, registry
+from lakeshelf.errors import VersionNotFoundError
+from lakeshelf.provenance import verify
+from lakeshelf.transform import build
+from lakeshelf.vacuum import cleanup_log, vacuum
+
+NUMBERS = {"layer": "gold", "inputs": {"src": "src@latest"}, "transform": "sql/n.sql"}
+SRC = {
+    "layer": "bronze",
+    "source": {"path": "./raw/s/*.csv", "format": "csv", "options": {"header": True}},
+    "schema": {"id": "int"},
+}
+
+
+@pytest.fixture
+def ten_overwrites(spark, project_factory, raw, tmp_path):
+    from lakeshelf.ingest import ingest
+
+    (tmp_path / "conf" / "sql").mkdir(parents=True)
+    (tmp_path / "conf" / "sql" / "n.sql").write_text("SELECT id, id * 2 AS twice FROM src")
+    project = project_factory({"src": SRC, "numbers": NUMBERS})
+    raw("s/0.csv", "id\n1\n2\n")
+    ingest(project, "src", spark=spark)
+    build(project, "numbers", spark=spark)  # v0, published and registered
+    registry.set_tag(project.lake_uri, "keep", "numbers", 0)
+    uri = project.table_uri("numbers")
+    for n in range(10):
+        lakeshelf.write(
+            spark.range(n, n + 3).selectExpr("cast(id as int) id", "cast(id * 2 as int) twice"),
+            uri,
+            mode="overwrite",
+        )
+    return project
+
+
+def test_pinned_version_survives_vacuum_and_log_cleanup(spark, ten_overwrites, monkeypatch, capsys):
+    from test_cli import run
+
+    project = ten_overwrites
+    uri = project.table_uri("numbers")
+    code, out, _ = run(
+        monkeypatch,
+        capsys,
+        "vacuum",
+        "numbers",
+        "--retain-hours",
+        "0",
+        "--log-retain-hours",
+        "0",
+        "--conf",
+        str(project.conf_dir),
+    )
+    assert code == 0 and "kept pinned versions [0]" in out
+    assert sorted(r.id for r in lakeshelf.read(uri, version=0, spark=spark).collect()) == [1, 2]
+    assert verify("numbers@keep", str(project.conf_dir), spark).identical
+    with pytest.raises(VersionNotFoundError, match="was vacuumed"):
+        lakeshelf.read(uri, version=5, spark=spark)
+    assert lakeshelf.read(uri, spark=spark).count() == 3  # latest untouched
+    assert "VACUUM" in " ".join(e.operation for e in lakeshelf.history(uri))
+
+
+def test_log_cleanup_keeps_the_checkpoint_before_the_oldest_pin(spark, table):
+    for n in range(4):
+        lakeshelf.write(spark.range(n, n + 1), table)
+    DeltaTable(table).create_checkpoint()  # at version 3
+    for n in range(4, 8):
+        lakeshelf.write(spark.range(n, n + 1), table)
+    removed, floor = cleanup_log(table, pinned=[5], retain_hours=0)
+    assert floor == 3
+    assert sorted(removed) == [log.commit_file(table, v) for v in range(3)]
+    assert lakeshelf.read(table, version=5, spark=spark).count() == 6
+    assert lakeshelf.read(table, version=3, spark=spark).count() == 4
+    with pytest.raises(VersionNotFoundError, match="removed by log cleanup"):
+        lakeshelf.read(table, version=1, spark=spark)
+
+
+def test_nothing_below_a_pin_without_an_earlier_checkpoint_is_removed(spark, table):
+    for n in range(3):
+        lakeshelf.write(spark.range(n, n + 1), table)
+    DeltaTable(table).create_checkpoint()
+    removed, floor = cleanup_log(table, pinned=[0], retain_hours=0)
+    assert (removed, floor) == ([], 0)
+
+
+def test_dry_run_removes_nothing(spark, table):
+    lakeshelf.write(spark.range(3), table)
+    lakeshelf.write(spark.range(2), table, mode="overwrite")
+    result = vacuum(table, pinned=[], retain_hours=0, log_retain_hours=0, dry_run=True)
+    assert result.removed_files
+    assert lakeshelf.read(table, version=0, spark=spark).count() == 3
