@@ -163,3 +163,21 @@ def test_validate_cli_exit_codes_and_reports(spark, gated, raw, tmp_path, monkey
     )
     assert code == 2 and "cannot be read" in err
     assert lakeshelf.read(gated.table_uri("o"), spark=spark).count() == 2
+
+
+def test_history_shows_gate_results_and_restore_is_gated(spark, gated, raw, monkeypatch, capsys):
+    from pyspark.sql import functions as F
+
+    from test_cli import run
+
+    raw("o/1.csv", "id,amount\n1,5\n")
+    ingest(gated, "o", spark=spark)
+    uri, conf = gated.table_uri("o"), str(gated.conf_dir)
+    bad = lakeshelf.read(uri, spark=spark).withColumn("amount", F.lit(999.0))
+    lakeshelf.write(bad, uri)  # v1 written around the gate, e.g. by another tool
+    code, _, err = run(monkeypatch, capsys, "restore", "o@1", "--conf", conf)
+    assert code == 1 and "restore of o@1" in err
+    assert log.list_log(uri).latest == 1  # nothing committed
+    code, out, _ = run(monkeypatch, capsys, "history", "o", "--json", "--conf", conf)
+    assert code == 0 and json.loads(out)[-1]["gate"] == "passed"
+    assert lakeshelf.manifest("o@0", conf)["suite_name"] == "checks"

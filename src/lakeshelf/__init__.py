@@ -14,6 +14,7 @@ from lakeshelf.errors import (
     WriteError,
 )
 from lakeshelf.ops import detail, history, restore
+from lakeshelf.provenance import lineage, manifest, verify
 from lakeshelf.read import read
 from lakeshelf.session import prepare_session, spark_session
 from lakeshelf.version import __version__
@@ -31,9 +32,12 @@ __all__ = [
     "__version__",
     "detail",
     "history",
+    "lineage",
+    "manifest",
     "prepare_session",
     "read",
     "restore",
     "spark_session",
+    "verify",
     "write",
 ]

@@ -92,11 +92,14 @@ def history(
         for entry in entries:
             record = published.get(entry["version"])
             entry["registered"] = record is not None
+            entry["gate"] = _gate_state(record)
             entry["tags"] = sorted(tagged.get(entry["version"], []))
     if as_json:
         out.print_json(json.dumps(entries, default=_json_default))
         return
-    grid = Table("version", "timestamp", "operation", "parameters", "rows", "tags", title=table)
+    grid = Table(
+        "version", "timestamp", "operation", "parameters", "rows", "gate", "tags", title=table
+    )
     for e in entries:
         grid.add_row(
             str(e["version"]),
@@ -104,6 +107,7 @@ def history(
             e["operation"],
             _cell(e["parameters"]),
             _cell(e["metrics"].get("numOutputRows", "")),
+            e.get("gate") or "",
             ", ".join(e.get("tags", [])),
         )
     out.print(grid)
@@ -141,6 +145,14 @@ def restore(
     if "@" not in ref:
         raise ConfigError(f"{ref!r} names no version: use DATASET@VERSION, @TAG or @TIMESTAMP")
     pinned = _resolve(ref, conf)
+    if pinned.dataset is not None and _load(conf).dataset(pinned.dataset).suite:
+        from lakeshelf.gate import enforce, load_suite, run_suite, suite_path
+        from lakeshelf.read import read
+
+        project = _load(conf)
+        rules = load_suite(suite_path(project.conf_dir, project.dataset(pinned.dataset).suite))
+        # the restored version's rows are exactly these: gate them before the commit
+        enforce(run_suite(read(pinned.uri, version=pinned.version), rules), f"restore of {pinned}")
     version = restore_table(pinned.uri, version=pinned.version)
     if pinned.dataset is not None:
         from lakeshelf.publish import register_pending
@@ -347,6 +359,17 @@ def run(conf: ConfOption = None) -> None:
             report.ingest_summary(out, err, result)
         else:
             report.build_summary(out, result)
+
+
+def _gate_state(record: Any) -> str | None:
+    """How a registered version fared at its gate: passed, passed with warnings, or no suite."""
+    if record is None:
+        return None
+    if not record.suite_name:
+        return "no suite"
+    outcomes = json.loads(record.suite_result or "[]")
+    warned = sum(1 for o in outcomes if not o.get("success"))
+    return f"passed ({warned} warning(s))" if warned else "passed"
 
 
 class VerificationFailed(LakeshelfError):
