@@ -65,18 +65,10 @@ def test_missing_version_is_exit_2_with_one_line_and_no_traceback(
 
 
 def test_unsupported_feature_is_exit_1(monkeypatch, capsys, golden_copy):
-    from test_protocol import add_protocol_commit
+    from test_protocol import add_features
 
     uri = golden_copy("snapshot-data3")
-    add_protocol_commit(
-        uri,
-        {
-            "minReaderVersion": 3,
-            "minWriterVersion": 7,
-            "readerFeatures": ["fancyFuture"],
-            "writerFeatures": ["fancyFuture"],
-        },
-    )
+    add_features(uri, reader=["fancyFuture"], writer=["fancyFuture"])
     code, _, err = run(monkeypatch, capsys, "show", uri)
     assert code == 1 and "fancyFuture" in err
 

@@ -10,7 +10,14 @@ import lakeshelf
 from lakeshelf import log
 
 
-def add_protocol_commit(uri: str, protocol: dict) -> None:
+def add_features(uri: str, reader: list[str], writer: list[str]) -> None:
+    """Commit a protocol upgrade to table features (reader 3 / writer 7) as another engine would."""
+    protocol = {
+        "minReaderVersion": 3,
+        "minWriterVersion": 7,
+        "readerFeatures": reader,
+        "writerFeatures": writer,
+    }
     listing = log.list_log(uri)
     with open(log.commit_file(uri, listing.latest + 1), "w") as handle:
         handle.write(
@@ -21,15 +28,7 @@ def add_protocol_commit(uri: str, protocol: dict) -> None:
 
 def test_unknown_reader_feature_is_named(spark, golden_copy):
     uri = golden_copy("snapshot-data3")
-    add_protocol_commit(
-        uri,
-        {
-            "minReaderVersion": 3,
-            "minWriterVersion": 7,
-            "readerFeatures": ["fancyFuture"],
-            "writerFeatures": ["fancyFuture"],
-        },
-    )
+    add_features(uri, reader=["fancyFuture"], writer=["fancyFuture"])
     with pytest.raises(lakeshelf.UnsupportedFeatureError, match="fancyFuture"):
         lakeshelf.read(uri, spark=spark)
     # older versions, before the feature was enabled, still read
@@ -38,15 +37,7 @@ def test_unknown_reader_feature_is_named(spark, golden_copy):
 
 def test_unknown_writer_feature_blocks_writes(spark, golden_copy):
     uri = golden_copy("snapshot-data3")
-    add_protocol_commit(
-        uri,
-        {
-            "minReaderVersion": 3,
-            "minWriterVersion": 7,
-            "readerFeatures": [],
-            "writerFeatures": ["rowTracking", "domainMetadata"],
-        },
-    )
+    add_features(uri, reader=[], writer=["rowTracking", "domainMetadata"])
     df = spark.createDataFrame([(1, "x")], "col1 int, col2 string")
     with pytest.raises(lakeshelf.UnsupportedFeatureError, match="rowTracking"):
         lakeshelf.write(df, uri)

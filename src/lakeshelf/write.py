@@ -444,18 +444,22 @@ def commit_plan(
     info = _commit_info(plan, files, metadata, spark_app_id)
     properties = CommitProperties(custom_metadata=info, app_transactions=transactions)
     partitions = plan.partitions or None
+
+    def create(mode: str) -> None:
+        create_table_with_add_actions(
+            uri,
+            to_delta(plan.schema),
+            adds,
+            mode=mode,
+            partition_by=partitions,
+            storage_options=plan.storage_options,
+            commit_properties=properties,
+            post_commithook_properties=log.commit_hooks(),
+        )
+
     if table is None:
         try:
-            create_table_with_add_actions(
-                uri,
-                to_delta(plan.schema),
-                adds,
-                mode="error",
-                partition_by=partitions,
-                storage_options=plan.storage_options,
-                commit_properties=properties,
-                post_commithook_properties=log.commit_hooks(),
-            )
+            create("error")
         except Exception as exc:
             if log.list_log(uri, plan.storage_options) is not None:
                 raise CommitConflictError(
@@ -476,16 +480,7 @@ def commit_plan(
     if plan.replaces_layout:
         # delta-rs's write transaction cannot change partitioning; CREATE OR REPLACE can.
         try:
-            create_table_with_add_actions(
-                uri,
-                to_delta(plan.schema),
-                adds,
-                mode="overwrite",
-                partition_by=partitions,
-                storage_options=plan.storage_options,
-                commit_properties=properties,
-                post_commithook_properties=log.commit_hooks(),
-            )
+            create("overwrite")
         except Exception as exc:
             raise CommitConflictError(
                 f"replacing the schema of {uri} failed, nothing was committed: {first_line(exc)}"
