@@ -18,6 +18,7 @@ from rich.table import Table
 
 from lakeshelf import report
 from lakeshelf.errors import ConfigError, GateFailedError, LakeshelfError
+from lakeshelf.gate import dataset_suite
 from lakeshelf.refs import parse_ref
 
 app = typer.Typer(
@@ -145,19 +146,19 @@ def restore(
     if "@" not in ref:
         raise ConfigError(f"{ref!r} names no version: use DATASET@VERSION, @TAG or @TIMESTAMP")
     pinned = _resolve(ref, conf)
-    if pinned.dataset is not None and _load(conf).dataset(pinned.dataset).suite:
-        from lakeshelf.gate import enforce, load_suite, run_suite, suite_path
+    project = _load(conf) if pinned.dataset is not None else None
+    rules = dataset_suite(project, pinned.dataset) if project else None
+    if rules is not None:
+        from lakeshelf.gate import enforce, run_suite
         from lakeshelf.read import read
 
-        project = _load(conf)
-        rules = load_suite(suite_path(project.conf_dir, project.dataset(pinned.dataset).suite))
         # the restored version's rows are exactly these: gate them before the commit
         enforce(run_suite(read(pinned.uri, version=pinned.version), rules), f"restore of {pinned}")
     version = restore_table(pinned.uri, version=pinned.version)
-    if pinned.dataset is not None:
+    if project is not None:
         from lakeshelf.publish import register_pending
 
-        register_pending(_load(conf), pinned.dataset)
+        register_pending(project, pinned.dataset)
     out.print(f"restored {pinned} as version {version}")
 
 
@@ -176,17 +177,18 @@ def validate(
     """Validate an existing version against a quality suite: exit 0 pass, 1 fail, 2 usage."""
     from pathlib import Path
 
-    from lakeshelf.gate import load_suite, run_suite, suite_path
+    from lakeshelf.gate import load_suite, run_suite
     from lakeshelf.gate_report import write_html, write_junit
     from lakeshelf.read import read
 
     pinned = _resolve(ref, conf)
     if suite is not None:
         rules = load_suite(Path(suite))
-    elif pinned.dataset is not None and _load(conf).dataset(pinned.dataset).suite:
-        project = _load(conf)
-        rules = load_suite(suite_path(project.conf_dir, project.dataset(pinned.dataset).suite))
+    elif pinned.dataset is not None:
+        rules = dataset_suite(_load(conf), pinned.dataset)
     else:
+        rules = None
+    if rules is None:
         raise ConfigError(f"{ref}: no suite configured for it; pass --suite FILE")
     with err.status(f"validating {pinned}"):
         result = run_suite(read(pinned.uri, version=pinned.version), rules)

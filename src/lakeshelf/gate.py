@@ -158,6 +158,12 @@ def suite_path(conf_dir: Path, name: str) -> Path:
     return Path(conf_dir) / "suites" / f"{name}.json"
 
 
+def dataset_suite(project: Any, name: str) -> dict[str, Any] | None:
+    """The loaded suite of dataset ``name`` (None if it has none); ConfigError if unreadable."""
+    configured = project.dataset(name).suite
+    return load_suite(suite_path(project.conf_dir, configured)) if configured else None
+
+
 def auditor(suite: dict[str, Any], what: str) -> Any:
     """A ``write(audit=...)`` callable that runs ``suite`` and blocks on failure."""
 

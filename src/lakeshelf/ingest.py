@@ -22,10 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lakeshelf import raw_parse
+from lakeshelf import log, raw_parse
 from lakeshelf.errors import ConfigError, DataRejectedError, LakeshelfError
 from lakeshelf.faults import crash_point
-from lakeshelf.gate import auditor, load_suite, suite_path
+from lakeshelf.gate import auditor, dataset_suite
 from lakeshelf.ledger import batch_files, read_ledger
 from lakeshelf.publish import register_pending
 from lakeshelf.sources import RawFile, list_raw_files
@@ -101,7 +101,7 @@ def ingest(
     uri, quarantine = project.table_uri(name), project.quarantine_uri(name)
     options = project.lake.storage_options or None
     result = IngestResult(name, uri, quarantine_table=quarantine)
-    suite = load_suite(suite_path(project.conf_dir, cfg.suite)) if cfg.suite else None
+    suite = dataset_suite(project, name)
 
     say(f"listing {cfg.source.path}")
     ledger = read_ledger(uri, options)
@@ -221,19 +221,13 @@ def _load(
         storage_options=options,
         audit=auditor(suite, f"{name} batch {batch}") if suite else None,
     )
-    result.rows_loaded = _committed_rows(project.table_uri(name), result.version, options)
+    committed = log.committed_rows(project.table_uri(name), result.version, options)
+    result.rows_loaded = -1 if committed is None else committed  # unknown fails reconciliation
     if result.rows_loaded + bad != read:
         raise LakeshelfError(
             f"{name}: counts do not reconcile: read {read}, loaded {result.rows_loaded},"
             f" quarantined {bad} (version {result.version})"
         )
-
-
-def _committed_rows(uri: str, version: int, options: dict[str, Any] | None) -> int:
-    from lakeshelf import log
-
-    info = log.read_commit_info(uri, version, options) or {}
-    return int(((info.get("lakeshelf") or {}).get("metrics") or {}).get("numOutputRows", -1))
 
 
 def _quarantine_rows(

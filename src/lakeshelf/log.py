@@ -108,6 +108,15 @@ def entry_mtime(entry: dict[str, Any]) -> float:
     return value.timestamp() if hasattr(value, "timestamp") else float(value or 0.0)
 
 
+def committed_rows(
+    uri: str, version: int, storage_options: dict[str, Any] | None = None
+) -> int | None:
+    """Rows a lakeshelf write committed in ``version`` (None if the commit does not say)."""
+    info = read_commit_info(uri, version, storage_options) or {}
+    rows = ((info.get("lakeshelf") or {}).get("metrics") or {}).get("numOutputRows")
+    return None if rows is None else int(rows)
+
+
 def find_commit(
     uri: str, txn_id: str, after: int, storage_options: dict[str, Any] | None = None
 ) -> int:

@@ -53,7 +53,8 @@ def register_pending(project: Project, name: str, spark: SparkSession | None = N
 def _record(
     project: Project, name: str, version: int, info: dict[str, Any], spark: SparkSession
 ) -> registry.VersionRecord:
-    from lakeshelf.read import read
+    from lakeshelf.read import snapshot_dataframe
+    from lakeshelf.schema import logical_type
     from lakeshelf.snapshot import load_snapshot
 
     uri = project.table_uri(name)
@@ -62,10 +63,9 @@ def _record(
     metadata = ours.get("metadata") or {}
     lineage = metadata.get("lineage") or {}
     snapshot = load_snapshot(uri, version, storage_options=options)
-    from lakeshelf.schema import logical_type
 
     schema_json = logical_type(snapshot.schema).json()
-    print_ = fingerprint(read(uri, version=version, spark=spark, storage_options=options))
+    print_ = fingerprint(snapshot_dataframe(spark, snapshot))
     committed = ours.get("commitTimestamp") or info.get("timestamp") or 0
     user, host = registry.identity()
     suite = metadata.get("suite") or {}

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from lakeshelf import log
 from lakeshelf.errors import ConfigError, LakeshelfError
-from lakeshelf.gate import auditor, load_suite, suite_path
+from lakeshelf.gate import auditor, dataset_suite
 from lakeshelf.lineage import code_version, sha256_text
 from lakeshelf.publish import register_pending
 
@@ -111,7 +111,7 @@ def build(
     cfg = project.dataset(name)
     if cfg.layer == "bronze":
         raise ConfigError(f"{name} is a bronze dataset: load it with 'lakeshelf ingest {name}'")
-    suite = load_suite(suite_path(project.conf_dir, cfg.suite)) if cfg.suite else None
+    suite = dataset_suite(project, name)
     inputs = resolve_inputs(project, cfg)
     say("inputs: " + ", ".join(f"{a}={i.dataset}@{i.version}" for a, i in inputs.items()))
     spark = spark or spark_session(conf=project.lake.spark)
@@ -137,8 +137,7 @@ def build(
         storage_options=options,
         audit=auditor(suite, f"build of {name}") if suite else None,
     )
-    info = log.read_commit_info(uri, version, options) or {}
-    rows = int(((info.get("lakeshelf") or {}).get("metrics") or {}).get("numOutputRows", 0))
+    rows = log.committed_rows(uri, version, options) or 0
     say(f"registering {name}@{version}")
     register_pending(project, name, spark)
     return BuildResult(name, uri, version, inputs, rows, time.perf_counter() - start)
