@@ -16,81 +16,18 @@ import logging
 import os
 import threading
 import uuid
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lakeshelf.errors import ConfigError, GateFailedError
+from lakeshelf.gate_result import Outcome, SuiteResult, plain
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = float(os.environ.get("LAKESHELF_GATE_TIMEOUT", "1800"))
-
-
-@dataclass
-class Outcome:
-    """The result of one expectation."""
-
-    type: str
-    kwargs: dict[str, Any]
-    severity: str
-    success: bool
-    element_count: int | None = None
-    unexpected_count: int | None = None
-    observed_value: Any = None
-    examples: list[Any] = field(default_factory=list)
-    error: str | None = None
-
-    @property
-    def blocking(self) -> bool:
-        """True when this outcome stops a publish."""
-        return not self.success and self.severity != "warn"
-
-    def describe(self) -> str:
-        """One line for people: what failed, with counts and example values."""
-        target = self.kwargs.get("column") or self.kwargs.get("column_list") or "table"
-        if self.error:
-            return f"{self.type} on {target}: could not run: {self.error}"
-        counts = (
-            f"{self.unexpected_count} of {self.element_count} rows unexpected"
-            if self.unexpected_count is not None
-            else f"observed {self.observed_value!r}"
-        )
-        examples = f"; e.g. {self.examples[:5]!r}" if self.examples else ""
-        return f"{self.type} on {target}: {counts}{examples}"
-
-
-@dataclass
-class SuiteResult:
-    """All outcomes of one suite run."""
-
-    suite: str
-    outcomes: list[Outcome]
-
-    @property
-    def passed(self) -> bool:
-        """True when no blocking expectation failed."""
-        return not any(o.blocking for o in self.outcomes)
-
-    def as_record(self) -> dict[str, Any]:
-        """JSON-ready form recorded in the commit and the registry."""
-        return {
-            "name": self.suite,
-            "passed": self.passed,
-            "result": [asdict(o) for o in self.outcomes],
-        }
-
-    def failure_message(self) -> str:
-        """Which expectations blocked, with counts and examples."""
-        lines = [f"  - {o.describe()}" for o in self.outcomes if o.blocking]
-        warned = [
-            f"  ~ {o.describe()} (severity warn)"
-            for o in self.outcomes
-            if not o.success and not o.blocking
-        ]
-        return "\n".join(lines + warned)
+ENGINES = ("auto", "gx")
 
 
 def load_suite(path: Path) -> dict[str, Any]:
@@ -119,20 +56,28 @@ def load_suite(path: Path) -> dict[str, Any]:
     return data
 
 
-def run_suite(df: DataFrame, suite: dict[str, Any], timeout: float | None = None) -> SuiteResult:
-    """Validate ``df`` against ``suite`` with Great Expectations; never raises for data problems.
+def run_suite(
+    df: DataFrame, suite: dict[str, Any], timeout: float | None = None, engine: str | None = None
+) -> SuiteResult:
+    """Validate ``df`` against ``suite``; never raises for data problems.
 
-    A suite that cannot run yields blocking outcomes carrying the reason (fail closed).
+    ``engine`` (default ``$LAKESHELF_GATE_ENGINE`` or ``auto``): ``auto`` evaluates the column-level
+    expectations :mod:`lakeshelf.gate_aggregate` supports in one Spark aggregation and the rest
+    in Great Expectations; ``gx`` runs every expectation in GX. A suite that cannot run yields
+    blocking outcomes carrying the reason (fail closed).
     """
+    engine = engine or os.environ.get("LAKESHELF_GATE_ENGINE", "auto")
+    if engine not in ENGINES:
+        raise ConfigError(f"gate engine {engine!r} is not one of {', '.join(ENGINES)}")
     spark = df.sparkSession
-    df = df.persist()  # the suite's metrics scan the data many times
     group = f"lakeshelf-gate-{uuid.uuid4().hex}"
     box: dict[str, Any] = {}
+    cached: list[DataFrame] = []
 
     def work() -> None:
         try:
             spark.sparkContext.setJobGroup(group, "lakeshelf quality gate", interruptOnCancel=True)
-            box["result"] = _validate(df, suite)
+            box["result"] = _evaluate(df, suite, engine, cached)
         except BaseException as exc:  # fail closed on anything the suite run raises
             box["error"] = exc
 
@@ -142,7 +87,8 @@ def run_suite(df: DataFrame, suite: dict[str, Any], timeout: float | None = None
         thread.join(timeout or DEFAULT_TIMEOUT)
     finally:
         if not thread.is_alive():
-            df.unpersist()
+            for frame in cached:
+                frame.unpersist()
     if thread.is_alive():
         spark.sparkContext.cancelJobGroup(group)
         thread.join(30)
@@ -151,6 +97,32 @@ def run_suite(df: DataFrame, suite: dict[str, Any], timeout: float | None = None
         log.debug("suite %s raised", suite.get("name"), exc_info=box["error"])
         return _cannot_run(suite, f"{type(box['error']).__name__}: {box['error']}")
     return box["result"]
+
+
+def _evaluate(
+    df: DataFrame, suite: dict[str, Any], engine: str, cached: list[DataFrame]
+) -> SuiteResult:
+    """Supported expectations in one aggregation, the others (or all, for ``gx``) in GX."""
+    from lakeshelf import gate_aggregate
+
+    items = suite["expectations"]
+    aggregation, planned = gate_aggregate.plan(df, items) if engine == "auto" else (None, [])
+    if len(planned) < len(items):  # GX's metrics scan the data many times
+        df = df.persist()
+        cached.append(df)
+    try:
+        outcomes = gate_aggregate.evaluate(df, aggregation, planned)
+    except Exception:  # e.g. a regex Java rejects: GX isolates and names the culprit
+        log.debug("one-aggregation evaluation failed; running the suite in GX", exc_info=True)
+        outcomes = {}
+    rest = [index for index in range(len(items)) if index not in outcomes]
+    if rest:
+        if not cached:
+            df = df.persist()
+            cached.append(df)
+        found = _validate(df, suite["name"], [items[index] for index in rest])
+        outcomes.update(zip(rest, found, strict=True))
+    return SuiteResult(suite["name"], [outcomes[index] for index in range(len(items))])
 
 
 def suite_path(conf_dir: Path, name: str) -> Path:
@@ -192,7 +164,8 @@ def _cannot_run(suite: dict[str, Any], reason: str) -> SuiteResult:
     )
 
 
-def _validate(df: DataFrame, suite: dict[str, Any]) -> SuiteResult:
+def _validate(df: DataFrame, name: str, items: list[dict[str, Any]]) -> list[Outcome]:
+    """Outcomes of ``items`` (in order) evaluated by Great Expectations."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
 
@@ -205,32 +178,32 @@ def _validate(df: DataFrame, suite: dict[str, Any]) -> SuiteResult:
     batch = asset.add_batch_definition_whole_dataframe("all").get_batch(
         batch_parameters={"dataframe": df}
     )
-    items = suite["expectations"]
 
     def severity(item: dict[str, Any]) -> str:
         return (item.get("meta") or {}).get("severity", "error")
 
     try:  # one run computes the metrics of all expectations together
-        whole = gx.ExpectationSuite(name=suite["name"], expectations=items)
+        # GX returns results grouped by domain, not in suite order: match them back by id.
+        ids = [str(uuid.uuid4()) for _ in items]
+        tagged = [{**item, "id": key} for item, key in zip(items, ids, strict=True)]
+        whole = gx.ExpectationSuite(name=name, expectations=tagged)
         results = batch.validate(whole, result_format="SUMMARY").results
-        if len(results) == len(items):
-            return SuiteResult(
-                suite["name"],
-                [_outcome(i, severity(i), r) for i, r in zip(items, results, strict=True)],
-            )
+        by_id = {result.expectation_config.id: result for result in results}
+        if sorted(by_id) == sorted(ids):
+            return [_outcome(i, severity(i), by_id[k]) for i, k in zip(items, ids, strict=True)]
     except Exception:
-        log.debug("suite %s failed as a whole; running expectations one by one", suite["name"])
+        log.debug("suite %s failed as a whole; running expectations one by one", name)
     outcomes: list[Outcome] = []
     for item in items:  # isolate the expectation that cannot run, keep the others' results
         try:
-            single = gx.ExpectationSuite(name=suite["name"], expectations=[item])
+            single = gx.ExpectationSuite(name=name, expectations=[item])
             result = batch.validate(single, result_format="SUMMARY").results[0]
         except Exception as exc:
             kwargs = item.get("kwargs", {})
             outcomes.append(Outcome(item["type"], kwargs, severity(item), False, error=str(exc)))
             continue
         outcomes.append(_outcome(item, severity(item), result))
-    return SuiteResult(suite["name"], outcomes)
+    return outcomes
 
 
 def _outcome(item: dict[str, Any], severity: str, result: Any) -> Outcome:
@@ -249,15 +222,7 @@ def _outcome(item: dict[str, Any], severity: str, result: Any) -> Outcome:
         success=bool(result.success) and error is None,
         element_count=details.get("element_count"),
         unexpected_count=details.get("unexpected_count"),
-        observed_value=_plain(details.get("observed_value")),
-        examples=[_plain(v) for v in examples],
+        observed_value=plain(details.get("observed_value")),
+        examples=[plain(v) for v in examples],
         error=error,
     )
-
-
-def _plain(value: Any) -> Any:
-    try:
-        json.dumps(value)
-        return value
-    except TypeError:
-        return str(value)

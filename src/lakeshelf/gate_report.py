@@ -6,7 +6,7 @@ import html
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from lakeshelf.gate import SuiteResult
+from lakeshelf.gate_result import SuiteResult
 
 
 def write_junit(result: SuiteResult, target: str, path: Path) -> None:
