@@ -46,9 +46,13 @@ def timed(action: Callable[[], object], rounds: int) -> float:
 def paired(
     baseline: Callable[[], object], candidate: Callable[[], object], rounds: int
 ) -> tuple[float, float]:
-    """Median seconds of baseline and candidate, rounds alternating (drift hits both alike)."""
-    baseline()
-    candidate()
+    """Median seconds of baseline and candidate, rounds alternating (drift hits both alike).
+
+    Two warm-up rounds each, so the JIT has compiled both plans' generated code.
+    """
+    for _ in range(2):
+        baseline()
+        candidate()
     base, cand = [], []
     for _ in range(rounds):
         for action, samples in ((baseline, base), (candidate, cand)):

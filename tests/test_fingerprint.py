@@ -39,3 +39,17 @@ def test_integer_widths_normalised_and_nested_types_hashed(spark):
 
 def test_empty_frame(spark):
     assert fingerprint(spark.range(0)) == "0:0000000000000000:0000000000000000"
+
+
+def test_sum_overflow_recomputes_with_narrower_limbs(spark, monkeypatch):
+    """More than 2^31 rows overflow the 32-bit limb sums; 62-bit limbs overflow at a few rows."""
+    from pyspark.sql import functions as F
+
+    import lakeshelf.fingerprint as fp
+
+    df = spark.range(64).selectExpr("id", "cast(id as string) as s")
+    expected = fingerprint(df)
+    wide = df.agg(*fp._limbs(fp._row_hash(df), 62, F.try_sum)).collect()[0]
+    assert None in list(wide)  # the overflow really happens with 62-bit limbs
+    monkeypatch.setattr(fp, "_FAST_LIMB_BITS", 62)
+    assert fingerprint(df) == expected

@@ -162,6 +162,18 @@ def test_what_lakeshelf_does_not_evaluate_runs_in_gx(data, item):
     )
 
 
+def test_legacy_string_escapes_leave_the_suite_to_gx(spark, data):
+    """lakeshelf writes SQL string literals with default escapes; the legacy parser mode differs."""
+    items = [expect("column_values_to_be_in_set", column="s", value_set=["x'1\\", "N9"])]
+    spark.conf.set("spark.sql.parser.escapedStringLiterals", "true")
+    try:
+        reference, ours = both(data, items)
+    finally:
+        spark.conf.unset("spark.sql.parser.escapedStringLiterals")
+    assert ours[0].engine == "great_expectations"
+    assert ours[0].unexpected_count == reference[0].unexpected_count == 7
+
+
 def test_a_regex_java_rejects_fails_closed_with_gx_naming_it(data):
     items = [
         expect("column_values_to_not_be_null", column="l"),

@@ -2,13 +2,15 @@
 
 Each row is hashed with Spark's xxhash64 over its columns in name order, with types normalised
 (integers as bigint, floats as double, maps as their JSON text, since Spark cannot hash maps).
-Two sums are kept (mod 2^64): of the row hashes, and of a salted re-hash of each row hash. The
-first is linear, the second is not, so a change that cancels out in one sum does not in the
-other. Row order and partitioning do not matter; duplicates and every value do. The fingerprint
-is ``<row count>:<sum 1 mod 2^64>:<sum 2 mod 2^64>`` in hex.
+The row hashes are combined two ways: their sum mod 2^64 and their XOR. Both are independent of
+row order and partitioning; duplicates and every value change them; and a change that cancels
+out in the sum (arithmetic) is independent of one that cancels out in the XOR (bitwise). The
+fingerprint is ``<row count>:<sum>:<xor>``, both in 16 hex digits.
 
-Hashing the columns once and re-hashing the 64-bit result (rather than hashing all columns twice)
-keeps the fingerprint near the cost of one scan (``make bench``).
+Spark (ANSI mode) raises on a long overflow, so the sum is taken over 32-bit halves of each hash
+with ``try_sum``; only a version of more than 2^31 rows overflows those, and is then summed again
+over 22-bit thirds (safe to 2^41 rows). Hashing once and aggregating three columns keeps the
+fingerprint near the cost of one scan (``make bench``).
 """
 
 from __future__ import annotations
@@ -18,33 +20,43 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
-_SALT = "lakeshelf-fingerprint-3"
 _MOD = 1 << 64
-_LIMB_BITS = 22  # three limbs cover 64 bits; their long sums cannot overflow below 2^41 rows
+_FAST_LIMB_BITS = 32  # two limbs; their sums cannot overflow below 2^31 rows
+_WIDE_LIMB_BITS = 22  # three limbs; their sums cannot overflow below 2^41 rows
 
 
 def fingerprint(df: DataFrame) -> str:
     """The fingerprint of ``df``'s rows (see the module docstring)."""
     from pyspark.sql import functions as F
 
+    row_hash = _row_hash(df)
+    limbs = _limbs(row_hash, _FAST_LIMB_BITS, F.try_sum)
+    totals = df.agg(F.count(F.lit(1)), F.bit_xor(row_hash), *limbs).collect()[0]
+    rows, xor, sums = totals[0], totals[1], list(totals[2:])
+    if any(value is None for value in sums) and rows:
+        sums = list(df.agg(*_limbs(row_hash, _WIDE_LIMB_BITS, F.sum)).collect()[0])
+        bits = _WIDE_LIMB_BITS
+    else:
+        bits = _FAST_LIMB_BITS
+    total = sum(int(value or 0) << (bits * i) for i, value in enumerate(sums))
+    return f"{rows}:{total % _MOD:016x}:{int(xor or 0) % _MOD:016x}"
+
+
+def _row_hash(df: DataFrame) -> Column:
+    from pyspark.sql import functions as F
+
     types = {field.name: field.dataType for field in df.schema.fields}
     columns = [_normalised(name, types[name]) for name in sorted(types)] or [F.lit(0)]
-    row_hash = F.xxhash64(*columns)
-    hashes = (row_hash, F.xxhash64(F.lit(_SALT), row_hash))
-    limbs = [
-        F.sum(F.shiftright(h, _LIMB_BITS * i).bitwiseAND((1 << _LIMB_BITS) - 1)).alias(f"h{n}_{i}")
-        for n, h in enumerate(hashes)
-        for i in range(3)
-    ]
-    totals = df.agg(F.count(F.lit(1)).alias("rows"), *limbs).collect()[0]
-    a, b = (
-        sum(int(totals[f"h{n}_{i}"] or 0) << (_LIMB_BITS * i) for i in range(3)) for n in range(2)
-    )
-    return _format(totals["rows"], a, b)
+    return F.xxhash64(*columns)
 
 
-def _format(rows: int, a: Any, b: Any) -> str:
-    return f"{rows}:{int(a or 0) % _MOD:016x}:{int(b or 0) % _MOD:016x}"
+def _limbs(row_hash: Column, bits: int, summed: Any) -> list[Column]:
+    """Sums of ``bits``-wide unsigned slices of the hash, which together cover its 64 bits."""
+    from pyspark.sql import functions as F
+
+    count = -(-64 // bits)
+    mask = (1 << bits) - 1
+    return [summed(F.shiftright(row_hash, bits * i).bitwiseAND(mask)) for i in range(count)]
 
 
 def _normalised(name: str, data_type: Any) -> Column:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from lakeshelf.gate_result import Outcome, plain
 
 if TYPE_CHECKING:
-    from pyspark.sql import Column, DataFrame, Row
+    from pyspark.sql import DataFrame, Row
 
 EXAMPLES = 10
 _COMMON = {"column", "mostly"}
@@ -62,54 +62,46 @@ WORDS = 1 << 20  # 64-value words kept apart; more distinct words fold together 
 class Aggregation:
     """Named aggregates computed per word of the uniqueness column, combined: one Spark job.
 
-    Each metric has a partial (per bucket) and a final (over the partials); names dedupe metrics
-    shared by several expectations, such as a column's null count.
+    Each metric has a partial (per bucket) and a final (over the partials), both Spark SQL text;
+    names dedupe metrics shared by several expectations, such as a column's null count.
+    Expressions are SQL text rather than ``Column`` objects because every ``Column`` operation
+    costs PySpark several Py4J round trips (about 0.2 s for a 7-expectation suite).
     """
 
     def __init__(self) -> None:
-        self.partials: dict[str, Column] = {}
-        self.finals: dict[str, Column] = {}
+        self.partials: dict[str, str] = {}
+        self.finals: dict[str, str] = {}
         self.word_column: str | None = None
         self.count_if("_rows", None)
 
-    def count_if(self, name: str, condition: Column | None) -> str:
+    def count_if(self, name: str, condition: str | None) -> str:
         """Rows where ``condition`` is true (all rows for None)."""
-        from pyspark.sql import functions as F
-
-        counted = F.count(F.lit(1)) if condition is None else F.count_if(condition)
-        return self._add(name, counted, lambda c: F.coalesce(F.sum(c), F.lit(0)))
+        counted = "count(1)" if condition is None else f"count_if({condition})"
+        return self._add(name, counted, "coalesce(sum({}), 0)")
 
     def nulls(self, column: str) -> str:
-        from pyspark.sql import functions as F
-
-        return self.count_if(f"_nulls_{_key(column)}", F.col(f"`{column}`").isNull())
+        return self.count_if(f"_nulls_{_key(column)}", f"{_ident(column)} IS NULL")
 
     def extreme(self, name: str, column: str, smallest: bool) -> str:
-        from pyspark.sql import functions as F
+        pick = "min" if smallest else "max"
+        return self._add(name, f"{pick}({_ident(column)})", pick + "({})")
 
-        pick = F.min if smallest else F.max
-        return self._add(name, pick(F.col(f"`{column}`")), pick)
-
-    def sum(self, name: str, value: Column) -> str:
-        from pyspark.sql import functions as F
-
-        return self._add(name, F.sum(value), F.sum)
+    def sum(self, name: str, value: str) -> str:
+        return self._add(name, f"sum({value})", "sum({})")
 
     def distinct_bits(self, column: str) -> str | None:
         """Set bits of integer ``column``'s words: equals its non-null rows iff it is unique.
 
         None if another column already groups this aggregation.
         """
-        from pyspark.sql import functions as F
-
         if self.word_column not in (None, column):
             return None
         self.word_column = column
-        col = F.col(f"`{column}`")
-        offset = col.cast("long").bitwiseAND(63).cast("int")
-        bit = F.call_function("shiftleft", F.lit(1).cast("long"), offset)  # a column shift
+        offset = f"CAST(CAST({_ident(column)} AS BIGINT) & 63 AS INT)"
         return self._add(
-            "_bits", F.bit_or(bit), lambda c: F.coalesce(F.sum(F.bit_count(c)), F.lit(0))
+            "_bits",
+            f"bit_or(shiftleft(CAST(1 AS BIGINT), {offset}))",
+            "coalesce(sum(bit_count({})), 0)",
         )
 
     def run(self, df: DataFrame) -> Row:
@@ -117,18 +109,15 @@ class Aggregation:
         from pyspark.sql import functions as F
 
         if self.word_column is None:  # the partials of one group are the finals
-            return df.agg(*self.partials.values()).collect()[0]
-        word = F.shiftright(F.col(f"`{self.word_column}`").cast("long"), 6)
-        key = F.pmod(word, F.lit(WORDS))
-        per_word = df.groupBy(key.alias("_word")).agg(*self.partials.values())
-        return per_word.agg(*self.finals.values()).collect()[0]
+            return df.selectExpr(*self.partials.values()).collect()[0]
+        key = f"pmod(shiftright(CAST({_ident(self.word_column)} AS BIGINT), 6), {WORDS})"
+        per_word = df.groupBy(F.expr(key)).agg(*(F.expr(p) for p in self.partials.values()))
+        return per_word.selectExpr(*self.finals.values()).collect()[0]
 
-    def _add(self, name: str, partial: Column, final: Callable[[Column], Column]) -> str:
-        from pyspark.sql import functions as F
-
+    def _add(self, name: str, partial: str, final: str) -> str:
         if name not in self.partials:
-            self.partials[name] = partial.alias(name)
-            self.finals[name] = final(F.col(name)).alias(name)
+            self.partials[name] = f"{partial} AS {_ident(name)}"
+            self.finals[name] = f"{final.format(_ident(name))} AS {_ident(name)}"
         return name
 
 
@@ -148,6 +137,9 @@ def plan(df: DataFrame, items: list[dict[str, Any]]) -> tuple[Aggregation, list[
     Expectations missing from the returned list (matched by ``index``) go to GX.
     """
     aggregation = Aggregation()
+    escapes = df.sparkSession.conf.get("spark.sql.parser.escapedStringLiterals", "false")
+    if escapes.lower() != "false":
+        return aggregation, []  # string literals below assume the default escapes
     types = {field.name: field.dataType for field in df.schema.fields}  # one schema lookup
     planned = []
     for index, item in enumerate(items):
@@ -189,18 +181,15 @@ def _plan_one(
     item: dict[str, Any],
     data_type: Any,
 ) -> Planned | None:
-    from pyspark.sql import functions as F
-
     kind, kwargs = item["type"], item.get("kwargs") or {}
     column = kwargs.get("column")
-    col = F.col(f"`{column}`") if column is not None else None
     if kind in MAP_KWARGS:
         mostly = kwargs.get("mostly", 1.0)
         if not _is_number(mostly) or not 0 <= mostly <= 1:
             return None
         if kind == "expect_column_values_to_be_unique":
             return _unique(df, aggregation, index, item, column, data_type, mostly)
-        condition = _map_condition(kind, kwargs, col, data_type)
+        condition = _map_condition(kind, kwargs, _ident(column), data_type)
         if condition is None:
             return None
         return _map(df, aggregation, index, item, column, condition, mostly)
@@ -216,27 +205,24 @@ def _plan_one(
         return None
     if kind == "expect_table_row_count_to_be_between":
         return Planned(index, item, _judge_metric(test, item, lambda row: row["_rows"]))
-    observe = _column_metric(aggregation, index, kind, column, data_type)
+    observe = _column_metric(aggregation, kind, column, data_type)
     return None if observe is None else Planned(index, item, _judge_metric(test, item, observe))
 
 
-def _map_condition(kind: str, kwargs: dict[str, Any], col: Column, data_type: Any) -> Column | None:
-    """The unexpected condition GX builds for ``kind`` (None: leave it to GX)."""
+def _map_condition(kind: str, kwargs: dict[str, Any], col: str, data_type: Any) -> str | None:
+    """The unexpected condition GX builds for ``kind``, as SQL (None: leave it to GX)."""
     from pyspark.sql.types import BooleanType, StringType
 
     if kind == "expect_column_values_to_not_be_null":
-        return col.isNull()
+        return f"{col} IS NULL"
     if kind == "expect_column_values_to_be_null":
-        return col.isNotNull()
-    considered = col.isNotNull()
+        return f"{col} IS NOT NULL"
     if kind == "expect_column_values_to_be_between":
-        if not _numeric(data_type):
+        if not _numeric(data_type) or _between_test(kwargs, integers=False) is None:
             return None
         low, high = kwargs.get("min_value"), kwargs.get("max_value")
-        if _between_test(kwargs, integers=False) is None:
-            return None
         expected = _range(col, low, high, kwargs.get("strict_min"), kwargs.get("strict_max"))
-        return considered & ~expected
+        return None if expected is None else f"{col} IS NOT NULL AND NOT ({expected})"
     if kind.endswith("_in_set"):
         values = kwargs.get("value_set")
         if not isinstance(values, list):
@@ -249,16 +235,19 @@ def _map_condition(kind: str, kwargs: dict[str, Any], col: Column, data_type: An
             comparable = all(isinstance(v, bool) for v in values)
         else:
             comparable = False
-        if not comparable:
+        literals = [_literal(v) for v in values]
+        if not comparable or None in literals:
             return None
-        inside = _in_list(kwargs["column"], values)
-        if inside is None:
-            return None
-        return considered & (inside if kind.endswith("not_be_in_set") else ~inside)
+        # Column.isin([]) is false for every row, as GX's empty set is.
+        inside = f"{col} IN ({', '.join(literals)})" if literals else "false"
+        negated = "" if kind.endswith("not_be_in_set") else "NOT "
+        return f"{col} IS NOT NULL AND {negated}({inside})"
     regex = kwargs.get("regex")
-    if not isinstance(regex, str) or not isinstance(data_type, StringType):
+    pattern = _literal(regex) if isinstance(regex, str) else None
+    if pattern is None or not isinstance(data_type, StringType):
         return None
-    return considered & (col.rlike(regex) if "not_match" in kind else ~col.rlike(regex))
+    negated = "" if "not_match" in kind else "NOT "
+    return f"{col} IS NOT NULL AND {negated}({col} RLIKE {pattern})"
 
 
 def _map(
@@ -267,7 +256,7 @@ def _map(
     index: int,
     item: dict[str, Any],
     column: str,
-    unexpected: Column,
+    unexpected: str,
     mostly: float,
 ) -> Planned:
     over_all_rows = item["type"].endswith(("to_not_be_null", "to_be_null"))
@@ -281,7 +270,7 @@ def _map(
         # GX reports no unexpected count for an empty batch (its uniqueness check reports 0).
         return _counted(item, success, rows, unexpected_count if rows else None)
 
-    return Planned(index, item, judge, lambda: df.where(unexpected).select(f"`{column}`"))
+    return Planned(index, item, judge, lambda: df.where(unexpected).select(_ident(column)))
 
 
 def _unique(
@@ -294,14 +283,15 @@ def _unique(
     mostly: float,
 ) -> Planned:
     """GX counts every row whose value occurs more than once, nulls skipped."""
-    from pyspark.sql import functions as F
     from pyspark.sql.types import ByteType, IntegerType, LongType, ShortType
 
-    col = F.col(f"`{column}`")
+    col = _ident(column)
     nulls = aggregation.nulls(column)
     integral = isinstance(data_type, (ByteType, ShortType, IntegerType, LongType))
     bits = aggregation.distinct_bits(column) if integral else None
-    duplicates = df.where(col.isNotNull()).groupBy(col).count().where("count > 1")
+
+    def duplicates() -> DataFrame:
+        return df.where(f"{col} IS NOT NULL").groupBy(col).count().where("count > 1")
 
     def judge(row: Row) -> Outcome:
         rows = row["_rows"]
@@ -309,31 +299,29 @@ def _unique(
         if bits is not None and row[bits] == considered:
             unexpected_count = 0  # proven unique without the grouped count
         else:
-            unexpected_count = int(duplicates.agg(F.sum("count")).collect()[0][0] or 0)
+            unexpected_count = int(duplicates().selectExpr("sum(count)").collect()[0][0] or 0)
         return _counted(item, _mostly(considered, unexpected_count, mostly), rows, unexpected_count)
 
-    return Planned(index, item, judge, lambda: duplicates.select(col))
+    return Planned(index, item, judge, lambda: duplicates().select(col))
 
 
 def _column_metric(
-    aggregation: Aggregation, index: int, kind: str, column: str, data_type: Any
+    aggregation: Aggregation, kind: str, column: str, data_type: Any
 ) -> Callable[[Row], Any] | None:
     """How to read the min, max or mean GX would observe (None: leave it to GX)."""
-    from pyspark.sql import functions as F
     from pyspark.sql.types import DecimalType, DoubleType, FloatType, IntegerType, LongType
 
     if kind == "expect_column_mean_to_be_between":
         # GX's Spark mean() accepts exactly these types and raises for the others.
         if type(data_type) not in (DecimalType, IntegerType, DoubleType, FloatType, LongType):
             return None
-        col = F.col(f"`{column}`")
+        col = _ident(column)
+        count = aggregation.count_if(f"_count_{_key(column)}", f"{col} IS NOT NULL")
         if isinstance(data_type, DecimalType):
             total = aggregation.sum(f"_sum_{_key(column)}", col)
-            count = aggregation.count_if(f"_count_{_key(column)}", col.isNotNull())
             scale = data_type.scale + 4  # Spark's avg(decimal(p, s)) is decimal(p + 4, s + 4)
             return lambda row: _decimal_mean(row[total], row[count], scale)
-        total = aggregation.sum(f"_dsum_{_key(column)}", col.cast("double"))
-        count = aggregation.count_if(f"_count_{_key(column)}", col.isNotNull())
+        total = aggregation.sum(f"_dsum_{_key(column)}", f"CAST({col} AS DOUBLE)")
         return lambda row: row[total] / row[count] if row[count] else None
     if not _numeric(data_type):
         return None
@@ -387,16 +375,17 @@ def _between_test(kwargs: dict[str, Any], integers: bool) -> Callable[[Any], boo
     return test
 
 
-def _range(col: Column, low: Any, high: Any, strict_low: Any, strict_high: Any) -> Column:
-    from pyspark.sql import functions as F
-
-    above = (col > F.lit(low)) if strict_low else (col >= F.lit(low))
-    below = (col < F.lit(high)) if strict_high else (col <= F.lit(high))
-    if low is None:
-        return below
-    if high is None:
-        return above
-    return above & below
+def _range(col: str, low: Any, high: Any, strict_low: Any, strict_high: Any) -> str | None:
+    """GX's between condition as SQL (None for a bound without an exact literal)."""
+    bounds = []
+    for value, strict, op in ((low, strict_low, ">"), (high, strict_high, "<")):
+        if value is None:
+            continue
+        literal = _literal(value)
+        if literal is None:
+            return None
+        bounds.append(f"{col} {op if strict else op + '='} {literal}")
+    return " AND ".join(bounds)
 
 
 def _mostly(considered: int, unexpected: int, mostly: float) -> bool:
@@ -433,35 +422,23 @@ def _plain_column(types: dict[str, Any], column: Any) -> bool:
     return isinstance(column, str) and column in types and not set(column) & {".", "`"}
 
 
-def _in_list(column: str, values: list[Any]) -> Column | None:
-    """``col.isin(values)`` as one SQL expression.
-
-    ``Column.isin`` costs a Py4J round trip per value (a 365-value set took ~0.2 s per run); the
-    literals here have the types ``F.lit`` would give them, so Spark coerces exactly as for GX's
-    ``isin``. None for values without such a literal (NaN, infinities, huge integers).
-    """
-    from pyspark.sql import functions as F
-
-    literals = []
-    for value in values:
-        if isinstance(value, bool):
-            literals.append("true" if value else "false")
-        elif isinstance(value, int):
-            if not -(2**63) <= value < 2**63:
-                return None
-            literals.append(str(value) if -(2**31) <= value < 2**31 else f"{value}L")
-        elif isinstance(value, float):
-            if not math.isfinite(value):
-                return None
-            literals.append(f"CAST('{value!r}' AS DOUBLE)")
-        elif isinstance(value, str):
-            escaped = value.replace("\\", "\\\\").replace("'", "\\'")
-            literals.append(f"'{escaped}'")
-        else:
+def _literal(value: Any) -> str | None:
+    """``value`` as a Spark SQL literal of the type ``F.lit`` would give it (so Spark coerces
+    exactly as for GX's Column expressions); None when there is none (NaN, infinities, huge
+    integers, other types). Strings assume Spark's default parser escapes
+    (``spark.sql.parser.escapedStringLiterals`` false, checked by ``plan``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        if not -(2**63) <= value < 2**63:
             return None
-    if not literals:
-        return F.col(f"`{column}`").isin([])
-    return F.expr(f"`{column}` IN ({', '.join(literals)})")
+        return str(value) if -(2**31) <= value < 2**31 else f"{value}L"
+    if isinstance(value, float):
+        return f"CAST('{value!r}' AS DOUBLE)" if math.isfinite(value) else None
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+        return f"'{escaped}'"
+    return None
 
 
 def _numeric(data_type: Any) -> bool:
@@ -480,6 +457,11 @@ def _is_integer(value: Any) -> bool:
 
 def _inverted(low: Any, high: Any) -> bool:
     return low is not None and high is not None and low > high
+
+
+def _ident(name: str) -> str:
+    """A column or alias name quoted for SQL (names with backticks never get here)."""
+    return f"`{name}`"
 
 
 def _key(column: str) -> str:

@@ -35,6 +35,7 @@ def log_input(ref: str, conf: str | None = None, context: str = "training") -> d
 
     record = manifest(ref, conf)
     name, version = record["dataset"], record["version"]
+
     class VersionedDeltaSource(DeltaDatasetSource):
         """MLflow's Delta source drops ``delta_table_version`` 0 (a falsy check); keep it."""
 
