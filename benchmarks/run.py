@@ -28,7 +28,9 @@ TARGETS = (
     " read; resolving a version of a 1,000-commit table < 1 s; fingerprint <= 1.5x one scan;"
     " gate <= 3x one scan for column-level suites (issue 4). The `format('delta')` rows"
     " measure the Python data source path (rows cross to Python workers as Arrow batches); use"
-    " `lakeshelf.read` / `lakeshelf.write` for large data."
+    " `lakeshelf.read` / `lakeshelf.write` for large data. The S3 rows use moto's server on"
+    " loopback (one request at a time, see tools/s3_server.py) and the Python-worker data path"
+    " (no hadoop-aws); they measure lakeshelf's overhead on object storage, not S3's speed."
 )
 
 
@@ -180,6 +182,59 @@ def publish_costs(
     ]
 
 
+def s3_costs(spark, work: Path, rows: int, rounds: int) -> list[tuple[str, float, float]]:
+    """lakeshelf on s3:// (tools/s3_server.py on loopback, Python-worker data path) vs local."""
+    import subprocess
+    import sys
+
+    import boto3
+
+    import lakeshelf
+
+    server = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve().parent.parent / "tools" / "s3_server.py")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        endpoint = server.stdout.readline().split()[-1]
+        options = {
+            "aws_access_key_id": "bench",
+            "aws_secret_access_key": "bench-secret",
+            "aws_endpoint_url": endpoint,
+            "aws_region": "us-east-1",
+            "aws_allow_http": "true",
+        }
+        boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            aws_access_key_id="bench",
+            aws_secret_access_key="bench-secret",
+            region_name="us-east-1",
+        ).create_bucket(Bucket="bench")
+        data = spark.read.parquet(str(work / "source")).limit(rows).cache()
+        data.count()
+        local, remote = str(work / "s3-baseline"), "s3://bench/table"
+        write_local = timed(lambda: lakeshelf.write(data, local, mode="overwrite"), rounds)
+        write_s3 = timed(
+            lambda: lakeshelf.write(data, remote, mode="overwrite", storage_options=options),
+            rounds,
+        )
+        read_local = timed(lambda: scan(lakeshelf.read(local, spark=spark)), rounds)
+        read_s3 = timed(
+            lambda: scan(lakeshelf.read(remote, spark=spark, storage_options=options)), rounds
+        )
+        data.unpersist()
+    finally:
+        server.terminate()
+        server.wait(10)
+    return [
+        (f"S3 write ({rows:,} rows): lakeshelf.write s3:// vs local", write_local, write_s3),
+        (f"S3 read ({rows:,} rows): lakeshelf.read s3:// vs local", read_local, read_s3),
+    ]
+
+
 def log_resolution(work: Path, commits: int, rounds: int) -> list[tuple[str, float]]:
     """Seconds to resolve versions of a table with ``commits`` commits (checkpoints every 100)."""
     import pyarrow as pa
@@ -210,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--commits", type=int, default=1000)
+    parser.add_argument("--s3-rows", type=int, default=1_000_000, help="rows for the S3 rows")
     parser.add_argument("--gate-rounds", type=int, default=2, help="rounds for the (slow) GX gate")
     parser.add_argument("--no-record", action="store_true", help="do not rewrite BENCHMARKS.md")
     args = parser.parse_args(argv)
@@ -222,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         io_rows = table_io(spark, work, args.rows, args.rounds)
         io_rows += publish_costs(spark, work, args.gate_rounds, args.rounds)
+        io_rows += s3_costs(spark, work, args.s3_rows, min(args.rounds, 3))
         log_rows = log_resolution(work, args.commits, args.rounds)
     finally:
         spark.stop()

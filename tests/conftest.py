@@ -113,3 +113,73 @@ def raw(tmp_path):
         return path
 
     return put
+
+
+class S3Server:
+    """A running S3-compatible server (tools/s3_server.py, moto serialised) on 127.0.0.1."""
+
+    ACCESS_KEY = "AKIALAKESHELFTEST01"
+    SECRET_KEY = "lakeshelf-test-secret-9f4b2c"
+
+    def __init__(self) -> None:
+        import subprocess
+        import sys
+
+        self.process = subprocess.Popen(
+            [sys.executable, str(REPO / "tools" / "s3_server.py"), "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        line = self.process.stdout.readline()
+        if not line.startswith("listening on "):
+            self.process.kill()
+            raise RuntimeError(f"the S3 test server did not start: {line!r}")
+        self.endpoint = line.split()[-1]
+
+    @property
+    def storage_options(self) -> dict[str, str]:
+        return {
+            "aws_access_key_id": self.ACCESS_KEY,
+            "aws_secret_access_key": self.SECRET_KEY,
+            "aws_endpoint_url": self.endpoint,
+            "aws_region": "us-east-1",
+            "aws_allow_http": "true",
+        }
+
+    def client(self):
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=self.ACCESS_KEY,
+            aws_secret_access_key=self.SECRET_KEY,
+            region_name="us-east-1",
+            config=Config(max_pool_connections=64),
+        )
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server in its own process on a free loopback port, stopped after the run."""
+    server = S3Server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server, request) -> str:
+    """A fresh bucket on the test server; returns ``s3://<bucket>``."""
+    import re
+    import uuid
+
+    name = re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:40].strip("-")
+    bucket = f"{name}-{uuid.uuid4().hex[:8]}"
+    s3_server.client().create_bucket(Bucket=bucket)
+    return f"s3://{bucket}"

@@ -118,20 +118,29 @@ class DeltaReader(DataSourceReader):
         return splits
 
     def read(self, partition: InputPartition) -> Iterator[Any]:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-        from pyspark.sql.pandas.types import to_arrow_schema
+        # The data source reads with the standard AWS environment variables on object storage.
+        return read_files(self.snapshot, partition.files, self.schema, None)
 
-        from lakeshelf.schema import physical_type
 
-        snapshot = self.snapshot
-        target = to_arrow_schema(self.schema, timezone="UTC")
-        data_fields = [
-            f for f in snapshot.schema.fields if f.name not in snapshot.partition_columns
-        ]
-        physical = physical_type(StructType(data_fields), snapshot.column_mapping_mode)
-        for data_file in partition.files:
-            parquet = pq.ParquetFile(data_file.path)
+def read_files(
+    snapshot: Any, files: list[Any], schema: StructType, storage_options: dict[str, Any] | None
+) -> Iterator[Any]:
+    """Arrow batches of ``files`` of ``snapshot`` in ``schema``: partition values attached,
+    deleted rows dropped. Runs in Python workers; opens files through fsspec."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    from lakeshelf import storage
+    from lakeshelf.schema import physical_type
+
+    target = to_arrow_schema(schema, timezone="UTC")
+    data_fields = [f for f in snapshot.schema.fields if f.name not in snapshot.partition_columns]
+    physical = physical_type(StructType(data_fields), snapshot.column_mapping_mode)
+    fs = storage.filesystem(snapshot.uri, storage_options)
+    for data_file in files:
+        with fs.open(data_file.path, "rb") as handle:
+            parquet = pq.ParquetFile(handle)
             deleted = snapshot.deleted_rows.get(data_file.path)
             present = set(parquet.schema_arrow.names)
             wanted = [f.name for f in physical.fields if f.name in present]
@@ -162,7 +171,7 @@ class DeltaWriter(DataSourceArrowWriter):
         if not batches:
             return DeltaCommitMessage([])
         table = pa.Table.from_batches(batches)
-        return DeltaCommitMessage(_write_files(fs, self.plan, table, self.schema))
+        return DeltaCommitMessage(write_files(fs, self.plan, table, self.schema))
 
     def commit(self, messages: list[WriterCommitMessage | None]) -> None:
         from lakeshelf.write import commit_plan
@@ -187,7 +196,7 @@ class DeltaCommitMessage(WriterCommitMessage):
     files: list[Any]
 
 
-def _write_files(fs: Any, plan: Any, table: Any, schema: StructType) -> list[Any]:
+def write_files(fs: Any, plan: Any, table: Any, schema: StructType) -> list[Any]:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
@@ -212,7 +221,7 @@ def _write_files(fs: Any, plan: Any, table: Any, schema: StructType) -> list[Any
     for key, rows in groups:
         values = {n: _partition_string(v, types[n]) for n, v in key.items()}
         directory = "/".join(f"{_escape(n)}={_escape_value(values[n])}" for n in partitions)
-        name = f"part-{uuid.uuid4().hex}.c000.snappy.parquet"
+        name = f"part-{uuid.uuid4().hex[:12]}-{plan.txn}.c000.snappy.parquet"
         relative = f"{directory}/{name}" if directory else name
         target = storage.join(plan.uri, relative)
         fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)

@@ -65,7 +65,7 @@ def _record(
     snapshot = load_snapshot(uri, version, storage_options=options)
 
     schema_json = logical_type(snapshot.schema).json()
-    print_ = fingerprint(snapshot_dataframe(spark, snapshot))
+    print_ = fingerprint(snapshot_dataframe(spark, snapshot, options))
     committed = ours.get("commitTimestamp") or info.get("timestamp") or 0
     user, host = registry.identity()
     suite = metadata.get("suite") or {}

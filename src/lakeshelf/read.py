@@ -52,13 +52,21 @@ def read(
 
     snapshot = load_snapshot(uri, version, timestamp, storage_options)  # errors before a JVM starts
     spark = apply_runtime_conf(spark) if spark is not None else spark_session()
-    return snapshot_dataframe(spark, snapshot)
+    return snapshot_dataframe(spark, snapshot, storage_options)
 
 
-def snapshot_dataframe(spark: SparkSession, snapshot: Snapshot) -> DataFrame:
-    """The rows of ``snapshot`` as a DataFrame (see :func:`read`)."""
+def snapshot_dataframe(
+    spark: SparkSession, snapshot: Snapshot, storage_options: dict[str, Any] | None = None
+) -> DataFrame:
+    """The rows of ``snapshot`` as a DataFrame (see :func:`read`).
+
+    Spark's native Parquet reader reads the files when its Hadoop layer can open them; otherwise
+    (``s3://`` without hadoop-aws) Python workers read them (:mod:`lakeshelf.arrow_io`).
+    """
     from pyspark.sql import functions as F
     from pyspark.sql.types import StructType
+
+    from lakeshelf.arrow_io import read_snapshot
 
     schema = snapshot.schema
     mode = snapshot.column_mapping_mode
@@ -66,6 +74,8 @@ def snapshot_dataframe(spark: SparkSession, snapshot: Snapshot) -> DataFrame:
     physical = physical_type(StructType(data_fields), mode)
     if not snapshot.files:
         return spark.createDataFrame([], logical_type(schema))
+    if not storage.hadoop_can_open(spark, snapshot.uri):
+        return read_snapshot(spark, snapshot, storage_options)
 
     frame = spark.read.schema(physical).parquet(
         *(storage.spark_path(f.path) for f in snapshot.files)

@@ -229,6 +229,7 @@ def _append(
     import pyarrow as pa
     from deltalake import write_deltalake
 
+    storage.check_commit_safety(storage_options)
     table = pa.Table.from_pylist(rows, schema=schema)
     write_deltalake(
         uri,

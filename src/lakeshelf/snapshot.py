@@ -163,6 +163,7 @@ def open_table(
     """A delta-rs DeltaTable for ``uri`` at ``version`` (latest if None), errors translated."""
     from deltalake import DeltaTable
 
+    storage.check_commit_safety(storage_options)
     try:
         return DeltaTable(uri, version=version, storage_options=storage_options)
     except Exception as exc:

@@ -3,13 +3,21 @@
 A table location is either a local path (relative paths are made absolute) or a URI with a scheme
 (``file://``, ``s3://``). Local locations are returned as plain absolute paths, which is the form
 Spark, delta-rs and pyarrow all accept.
+
+``storage_options`` use delta-rs's (object_store's) keys, for example ``aws_access_key_id``,
+``aws_secret_access_key``, ``aws_session_token``, ``aws_endpoint_url``, ``aws_region``,
+``aws_allow_http``. delta-rs takes them as they are; :func:`filesystem` translates them for fsspec
+(s3fs). Without options both fall back to the standard AWS environment variables.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
+
+from lakeshelf.errors import ConfigError
 
 if TYPE_CHECKING:
     import fsspec
@@ -40,11 +48,101 @@ def is_local(uri: str) -> bool:
 def filesystem(
     uri: str, storage_options: dict[str, Any] | None = None
 ) -> fsspec.AbstractFileSystem:
-    """The fsspec filesystem that serves ``uri``."""
+    """The fsspec filesystem that serves ``uri`` (``storage_options`` in delta-rs's keys)."""
     import fsspec
 
     protocol = "file" if is_local(uri) else urlparse(uri).scheme
-    return fsspec.filesystem(protocol, **(storage_options or {}))
+    return fsspec.filesystem(protocol, **fsspec_options(protocol, storage_options))
+
+
+# delta-rs (object_store) option keys -> s3fs keyword arguments. Keys are case-insensitive and
+# may drop the "aws_" prefix, as in object_store.
+_S3FS_ARGUMENTS = {
+    "access_key_id": "key",
+    "secret_access_key": "secret",
+    "session_token": "token",
+    "token": "token",
+    "endpoint_url": "endpoint_url",
+    "endpoint": "endpoint_url",
+}
+_S3FS_REGION = {"region", "default_region"}
+
+
+def fsspec_options(protocol: str, storage_options: dict[str, Any] | None) -> dict[str, Any]:
+    """fsspec keyword arguments for ``protocol`` from delta-rs-style ``storage_options``.
+
+    Options that only concern delta-rs (``aws_allow_http``, ``aws_conditional_put``, ...) are
+    dropped; for schemes other than S3 the options pass through unchanged.
+    """
+    if protocol not in ("s3", "s3a"):
+        return dict(storage_options or {})
+    # The Delta log changes under other writers: a cached listing would hide their commits.
+    arguments: dict[str, Any] = {"use_listings_cache": False}
+    for key, value in (storage_options or {}).items():
+        name = key.lower().removeprefix("aws_")
+        if name in _S3FS_ARGUMENTS:
+            arguments[_S3FS_ARGUMENTS[name]] = value
+        elif name in _S3FS_REGION:
+            arguments.setdefault("client_kwargs", {})["region_name"] = value
+    return arguments
+
+
+UNSAFE_RENAME = "aws_s3_allow_unsafe_rename"
+OPT_IN_UNSAFE = "LAKESHELF_ALLOW_UNSAFE_RENAME"
+
+
+def check_commit_safety(storage_options: dict[str, Any] | None) -> None:
+    """Refuse delta-rs's unsafe S3 commit mode unless ``$LAKESHELF_ALLOW_UNSAFE_RENAME=1``.
+
+    With ``AWS_S3_ALLOW_UNSAFE_RENAME`` delta-rs commits by copy-if-not-exists emulation that two
+    concurrent writers can both win, silently losing a commit. lakeshelf's default (delta-rs's
+    conditional put, ``If-None-Match``) is atomic on S3 and S3-compatible stores that support it.
+
+    Raises:
+        ConfigError: the unsafe mode is set (in ``storage_options`` or the environment) without the
+            opt-in.
+    """
+    options = {k.lower(): v for k, v in (storage_options or {}).items()}
+    value = options.get(UNSAFE_RENAME, os.environ.get(UNSAFE_RENAME.upper(), ""))
+    if str(value).strip().lower() not in ("1", "true", "yes", "on"):
+        return
+    if os.environ.get(OPT_IN_UNSAFE) == "1":
+        logging.getLogger("lakeshelf").warning(
+            "UNSAFE: %s is set and %s=1 opts in; concurrent writers to one table can lose"
+            " commits. Use it only with a single writer per table.",
+            UNSAFE_RENAME.upper(),
+            OPT_IN_UNSAFE,
+        )
+        return
+    raise ConfigError(
+        f"{UNSAFE_RENAME.upper()} is set: delta-rs would commit without an atomic put-if-absent,"
+        " and concurrent writers could silently lose commits. Remove it (lakeshelf commits with"
+        f" conditional PUTs by default), or, with a single writer per table only, set"
+        f" {OPT_IN_UNSAFE}=1 to accept the risk."
+    )
+
+
+_HADOOP_SCHEMES: dict[str, bool] = {}
+
+
+def hadoop_can_open(spark: Any, uri: str) -> bool:
+    """True if Spark's Hadoop filesystem layer has an implementation for ``uri``'s scheme.
+
+    Local paths always do. ``s3://`` needs hadoop-aws (s3a) configured for the scheme; without it
+    lakeshelf moves data files through pyarrow and fsspec in Python workers instead.
+    """
+    if is_local(uri):
+        return True
+    scheme = urlparse(uri).scheme
+    if scheme not in _HADOOP_SCHEMES:
+        jvm = spark.sparkContext._jvm
+        conf = spark.sparkContext._jsc.hadoopConfiguration()
+        try:
+            jvm.org.apache.hadoop.fs.FileSystem.getFileSystemClass(scheme, conf)
+            _HADOOP_SCHEMES[scheme] = True
+        except Exception:  # Hadoop's UnsupportedFileSystemException: no implementation
+            _HADOOP_SCHEMES[scheme] = False
+    return _HADOOP_SCHEMES[scheme]
 
 
 def join(uri: str, *parts: str) -> str:

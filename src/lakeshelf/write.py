@@ -22,11 +22,12 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
 
 from lakeshelf import log, storage
+from lakeshelf.arrow_io import write_files
 from lakeshelf.errors import (
     CommitConflictError,
     LakeshelfError,
@@ -49,6 +50,7 @@ log_ = logging.getLogger(__name__)
 
 STAGING_DIR = "_staging"
 QUARANTINE_DIR = "_quarantine"  # data a quality gate refused, kept for inspection
+APPEND_COMMIT_RETRIES = 20  # rebases of an append onto concurrent commits before giving up
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 ENGINE = f"lakeshelf/{__version__}"
 
@@ -119,10 +121,13 @@ def write(
     staging = storage.join(plan.uri, STAGING_DIR, plan.txn)
     moved: list[StagedFile] = []
     try:
-        _spark_write(df, staging, plan.partitions)
-        moved = _publish_staged(
-            fs, plan.uri, staging, plan.txn, df.schema, plan.partitions, _timezone(spark)
-        )
+        if storage.hadoop_can_open(spark, plan.uri):
+            _spark_write(df, staging, plan.partitions)
+            moved = _publish_staged(
+                fs, plan.uri, staging, plan.txn, df.schema, plan.partitions, _timezone(spark)
+            )
+        else:  # e.g. s3:// without hadoop-aws: Python workers write through pyarrow and fsspec
+            moved = write_files(df, plan)
         if audit is not None:
             try:
                 record = audit(_staged_frame(spark, plan, moved))
@@ -203,6 +208,7 @@ def plan_write(
             f"schema_mode must be 'merge' or 'overwrite', got {schema_mode!r}"
         )
     uri = storage.normalize_uri(uri)
+    storage.check_commit_safety(storage_options)
     partitions = [partition_by] if isinstance(partition_by, str) else list(partition_by or [])
     table = _open_existing(uri, storage_options)
     read_version = table.version() if table is not None else None
@@ -237,7 +243,7 @@ def _staged_frame(spark: Any, plan: WritePlan, files: list[StagedFile]) -> DataF
         for f in files
     ]
     snapshot = Snapshot(plan.uri, -1, plan.schema.json(), plan.partitions, data_files)
-    return snapshot_dataframe(spark, snapshot)
+    return snapshot_dataframe(spark, snapshot, plan.storage_options)
 
 
 def _quarantine_staged(
@@ -442,7 +448,13 @@ def commit_plan(
     adds = [AddAction(f.path, f.size, f.partition_values, now, True, f.stats) for f in files]
     transactions = [Transaction(*app_transaction)] if app_transaction else None
     info = _commit_info(plan, files, metadata, spark_app_id)
-    properties = CommitProperties(custom_metadata=info, app_transactions=transactions)
+    # An append that loses the race for a version is rebased by delta-rs onto the winner (appends
+    # do not conflict), at most APPEND_COMMIT_RETRIES times. An overwrite is never rebased: it
+    # replaces exactly the version it read, so any concurrent commit makes it fail.
+    retries = 0 if plan.mode == "overwrite" else APPEND_COMMIT_RETRIES
+    properties = CommitProperties(
+        custom_metadata=info, app_transactions=transactions, max_commit_retries=retries
+    )
     partitions = plan.partitions or None
 
     def create(mode: str) -> None:
@@ -460,14 +472,24 @@ def commit_plan(
     if table is None:
         try:
             create("error")
+            return log.find_commit(uri, plan.txn, -1, plan.storage_options)
         except Exception as exc:
-            if log.list_log(uri, plan.storage_options) is not None:
+            if log.list_log(uri, plan.storage_options) is None:
+                raise
+            landed = _landed(plan)
+            if landed is not None:
+                return landed
+            if plan.mode != "append":
                 raise CommitConflictError(
                     f"another writer created {uri} while this write ran; nothing was committed,"
                     " re-run the write"
                 ) from exc
-            raise
-        return log.find_commit(uri, plan.txn, -1, plan.storage_options)
+        # Another writer created the table first: append to it, if the data still fits.
+        plan = replace(
+            plan_write(uri, plan.schema, "append", plan.partitions, None, plan.storage_options),
+            txn=plan.txn,
+        )
+        table = plan.opened_table()
     assert plan.read_version is not None
     if plan.mode == "overwrite":
         table.update_incremental()
@@ -498,10 +520,29 @@ def commit_plan(
             post_commithook_properties=log.commit_hooks(),
         )
     except Exception as exc:
+        landed = _landed(plan)
+        if landed is not None:  # the commit's response was lost after it landed
+            return landed
+        if plan.mode == "overwrite":
+            raise CommitConflictError(
+                f"another writer committed to {uri} after version {plan.read_version} while this"
+                " overwrite ran; an overwrite must not discard rows it never saw, so nothing was"
+                f" committed. Re-run the write. ({first_line(exc)})"
+            ) from exc
         raise CommitConflictError(
-            f"the commit to {uri} failed, nothing was committed: {first_line(exc)}"
+            f"the commit to {uri} failed after {APPEND_COMMIT_RETRIES} retries against concurrent"
+            f" writers, nothing was committed; re-run the write. ({first_line(exc)})"
         ) from exc
     return log.find_commit(uri, plan.txn, plan.read_version, plan.storage_options)
+
+
+def _landed(plan: WritePlan) -> int | None:
+    """The version holding this write's commit if it is in the log (None if it is not)."""
+    after = -1 if plan.read_version is None else plan.read_version
+    try:
+        return log.find_commit(plan.uri, plan.txn, after, plan.storage_options)
+    except LookupError:
+        return None
 
 
 def _add_new_columns(plan: WritePlan, table: DeltaTable) -> None:
