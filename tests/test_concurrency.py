@@ -1,4 +1,4 @@
-"""Concurrent writers on local disk and S3: appends all land exactly once, conflicts fail clearly."""
+"""Concurrent writers on local disk and S3: appends land exactly once, conflicts fail clearly."""
 
 from __future__ import annotations
 
@@ -57,9 +57,8 @@ def test_overwrite_racing_appends_never_loses_an_append_silently(spark, tmp_path
     def appender():
         for a in range(6):
             ids = values(1, a)
-            appended[lakeshelf.write(spark.createDataFrame([(i,) for i in ids], "id long"), uri)] = (
-                ids
-            )
+            frame = spark.createDataFrame([(i,) for i in ids], "id long")
+            appended[lakeshelf.write(frame, uri)] = ids
 
     def overwriter():
         for o in range(3):
@@ -93,7 +92,7 @@ def test_stale_overwrite_is_refused_not_rebased(spark, tmp_path):
     lakeshelf.write(spark.createDataFrame([(1,)], "id long"), uri)
     stale = DeltaTable(uri)
     lakeshelf.write(spark.createDataFrame([(2,)], "id long"), uri)
-    with pytest.raises(Exception, match="(?i)failed to commit"):
+    with pytest.raises(Exception, match=r"(?i)failed to commit"):
         stale.create_write_transaction(
             [],
             "overwrite",
