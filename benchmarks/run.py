@@ -184,35 +184,14 @@ def publish_costs(
 
 def s3_costs(spark, work: Path, rows: int, rounds: int) -> list[tuple[str, float, float]]:
     """lakeshelf on s3:// (tools/s3_server.py on loopback, Python-worker data path) vs local."""
-    import subprocess
-    import sys
-
-    import boto3
+    from tools.s3_server import S3Server
 
     import lakeshelf
 
-    server = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve().parent.parent / "tools" / "s3_server.py")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    server = S3Server()
     try:
-        endpoint = server.stdout.readline().split()[-1]
-        options = {
-            "aws_access_key_id": "bench",
-            "aws_secret_access_key": "bench-secret",
-            "aws_endpoint_url": endpoint,
-            "aws_region": "us-east-1",
-            "aws_allow_http": "true",
-        }
-        boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            aws_access_key_id="bench",
-            aws_secret_access_key="bench-secret",
-            region_name="us-east-1",
-        ).create_bucket(Bucket="bench")
+        options = server.storage_options
+        server.client().create_bucket(Bucket="bench")
         data = spark.read.parquet(str(work / "source")).limit(rows).cache()
         data.count()
         local, remote = str(work / "s3-baseline"), "s3://bench/table"
@@ -227,8 +206,7 @@ def s3_costs(spark, work: Path, rows: int, rounds: int) -> list[tuple[str, float
         )
         data.unpersist()
     finally:
-        server.terminate()
-        server.wait(10)
+        server.stop()
     return [
         (f"S3 write ({rows:,} rows): lakeshelf.write s3:// vs local", write_local, write_s3),
         (f"S3 read ({rows:,} rows): lakeshelf.read s3:// vs local", read_local, read_s3),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -115,59 +116,12 @@ def raw(tmp_path):
     return put
 
 
-class S3Server:
-    """A running S3-compatible server (tools/s3_server.py, moto serialised) on 127.0.0.1."""
-
-    ACCESS_KEY = "AKIALAKESHELFTEST01"
-    SECRET_KEY = "lakeshelf-test-secret-9f4b2c"
-
-    def __init__(self) -> None:
-        import subprocess
-        import sys
-
-        self.process = subprocess.Popen(
-            [sys.executable, str(REPO / "tools" / "s3_server.py"), "--port", "0"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        line = self.process.stdout.readline()
-        if not line.startswith("listening on "):
-            self.process.kill()
-            raise RuntimeError(f"the S3 test server did not start: {line!r}")
-        self.endpoint = line.split()[-1]
-
-    @property
-    def storage_options(self) -> dict[str, str]:
-        return {
-            "aws_access_key_id": self.ACCESS_KEY,
-            "aws_secret_access_key": self.SECRET_KEY,
-            "aws_endpoint_url": self.endpoint,
-            "aws_region": "us-east-1",
-            "aws_allow_http": "true",
-        }
-
-    def client(self):
-        import boto3
-        from botocore.config import Config
-
-        return boto3.client(
-            "s3",
-            endpoint_url=self.endpoint,
-            aws_access_key_id=self.ACCESS_KEY,
-            aws_secret_access_key=self.SECRET_KEY,
-            region_name="us-east-1",
-            config=Config(max_pool_connections=64),
-        )
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
-
-
 @pytest.fixture(scope="session")
 def s3_server():
     """moto's S3 server in its own process on a free loopback port, stopped after the run."""
+    sys.path.insert(0, str(REPO))
+    from tools.s3_server import S3Server
+
     server = S3Server()
     yield server
     server.stop()

@@ -118,3 +118,19 @@ def test_two_writers_creating_one_table_both_land(spark, tmp_path):
         versions = sorted(pool.map(write, [[1, 2], [3]]))
     assert versions == [0, 1]
     assert sorted(r.id for r in lakeshelf.read(uri, spark=spark).collect()) == [1, 2, 3]
+
+
+def test_overwrite_refused_when_an_append_lands_before_its_commit(spark, tmp_path):
+    """Deterministic: the audit (between plan and commit) lets another writer append first."""
+    uri = str(tmp_path / "t")
+    lakeshelf.write(spark.createDataFrame([(1,)], "id long"), uri)
+
+    def append_meanwhile(staged):
+        lakeshelf.write(spark.createDataFrame([(2,)], "id long"), uri)
+        return {}
+
+    frame = spark.createDataFrame([(9,)], "id long")
+    with pytest.raises(CommitConflictError, match="moved from version 0 to 1"):
+        lakeshelf.write(frame, uri, mode="overwrite", audit=append_meanwhile)
+    assert sorted(r.id for r in lakeshelf.read(uri, spark=spark).collect()) == [1, 2]
+    assert log.list_log(uri).latest == 1

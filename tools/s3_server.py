@@ -7,12 +7,15 @@ server serialises request handling with one lock; ``tests/test_s3_server.py`` pr
 concurrent conditional PUTs of one key have exactly one winner.
 
 Usage: ``python tools/s3_server.py --port 0`` prints ``listening on http://127.0.0.1:<port>``
-once it accepts connections.
+once it accepts connections. :class:`S3Server` runs it in its own process for tests and
+benchmarks.
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -28,6 +31,55 @@ class Serialised:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         with self.lock:
             return list(self.app(environ, start_response))  # the whole response, under the lock
+
+
+class S3Server:
+    """This server running in its own process on a free loopback port, with fixed test keys."""
+
+    ACCESS_KEY = "AKIALAKESHELFTEST01"
+    SECRET_KEY = "lakeshelf-test-secret-9f4b2c"
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        line = self.process.stdout.readline() if self.process.stdout else ""
+        if not line.startswith("listening on "):
+            self.process.kill()
+            raise RuntimeError(f"the S3 server did not start: {line!r}")
+        self.endpoint = line.split()[-1]
+
+    @property
+    def storage_options(self) -> dict[str, str]:
+        """lakeshelf/delta-rs storage options that reach this server."""
+        return {
+            "aws_access_key_id": self.ACCESS_KEY,
+            "aws_secret_access_key": self.SECRET_KEY,
+            "aws_endpoint_url": self.endpoint,
+            "aws_region": "us-east-1",
+            "aws_allow_http": "true",
+        }
+
+    def client(self) -> Any:
+        """A boto3 S3 client for this server (bucket setup, listings, raw PUTs)."""
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=self.ACCESS_KEY,
+            aws_secret_access_key=self.SECRET_KEY,
+            region_name="us-east-1",
+            config=Config(max_pool_connections=64),
+        )
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
 
 
 def main() -> None:

@@ -47,7 +47,7 @@ def write_files(df: DataFrame, plan: WritePlan) -> list[StagedFile]:
             if batch.num_rows:
                 pending.append(batch)
                 size += batch.nbytes
-            if pending and (size >= TARGET_FILE_BYTES):
+            if pending and size >= TARGET_FILE_BYTES:
                 yield _described(write_table(fs, plan, pa.Table.from_batches(pending), schema))
                 pending, size = [], 0
         if pending:

@@ -105,22 +105,23 @@ def _evaluate(
     """Supported expectations in one aggregation, the others (or all, for ``gx``) in GX."""
     from lakeshelf import gate_aggregate
 
+    def persisted() -> DataFrame:  # GX's metrics scan the data many times
+        if not cached:
+            cached.append(df.persist())
+        return cached[0]
+
     items = suite["expectations"]
     aggregation, planned = gate_aggregate.plan(df, items) if engine == "auto" else (None, [])
-    if len(planned) < len(items):  # GX's metrics scan the data many times
-        df = df.persist()
-        cached.append(df)
+    # When GX will run too, the aggregation's scan fills the cache GX reads.
+    frame = persisted() if len(planned) < len(items) else df
     try:
-        outcomes = gate_aggregate.evaluate(df, aggregation, planned)
+        outcomes = gate_aggregate.evaluate(frame, aggregation, planned)
     except Exception:  # e.g. a regex Java rejects: GX isolates and names the culprit
         log.debug("one-aggregation evaluation failed; running the suite in GX", exc_info=True)
         outcomes = {}
     rest = [index for index in range(len(items)) if index not in outcomes]
     if rest:
-        if not cached:
-            df = df.persist()
-            cached.append(df)
-        found = _validate(df, suite["name"], [items[index] for index in rest])
+        found = _validate(persisted(), suite["name"], [items[index] for index in rest])
         outcomes.update(zip(rest, found, strict=True))
     return SuiteResult(suite["name"], [outcomes[index] for index in range(len(items))])
 

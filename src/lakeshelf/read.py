@@ -69,13 +69,13 @@ def snapshot_dataframe(
     from lakeshelf.arrow_io import read_snapshot
 
     schema = snapshot.schema
-    mode = snapshot.column_mapping_mode
-    data_fields = [f for f in schema.fields if f.name not in snapshot.partition_columns]
-    physical = physical_type(StructType(data_fields), mode)
     if not snapshot.files:
         return spark.createDataFrame([], logical_type(schema))
     if not storage.hadoop_can_open(spark, snapshot.uri):
         return read_snapshot(spark, snapshot, storage_options)
+    mode = snapshot.column_mapping_mode
+    data_fields = [f for f in schema.fields if f.name not in snapshot.partition_columns]
+    physical = physical_type(StructType(data_fields), mode)
 
     frame = spark.read.schema(physical).parquet(
         *(storage.spark_path(f.path) for f in snapshot.files)

@@ -494,11 +494,7 @@ def commit_plan(
     if plan.mode == "overwrite":
         table.update_incremental()
         if table.version() != plan.read_version:
-            raise CommitConflictError(
-                f"{uri} moved from version {plan.read_version} to {table.version()} while this"
-                " overwrite ran; an overwrite must not discard rows it never saw, so nothing was"
-                " committed. Re-run the write."
-            )
+            raise _overwrite_conflict(plan, table.version())
     if plan.replaces_layout:
         # delta-rs's write transaction cannot change partitioning; CREATE OR REPLACE can.
         try:
@@ -523,17 +519,28 @@ def commit_plan(
         landed = _landed(plan)
         if landed is not None:  # the commit's response was lost after it landed
             return landed
-        if plan.mode == "overwrite":
-            raise CommitConflictError(
-                f"another writer committed to {uri} after version {plan.read_version} while this"
-                " overwrite ran; an overwrite must not discard rows it never saw, so nothing was"
-                f" committed. Re-run the write. ({first_line(exc)})"
-            ) from exc
+        listing = log.list_log(uri, plan.storage_options)
+        latest = listing.latest if listing else plan.read_version
+        if plan.mode == "overwrite" and latest != plan.read_version:
+            raise _overwrite_conflict(plan, latest) from exc
+        raced = (
+            f" (rebased onto concurrent commits up to {APPEND_COMMIT_RETRIES} times)"
+            if latest != plan.read_version
+            else ""
+        )
         raise CommitConflictError(
-            f"the commit to {uri} failed after {APPEND_COMMIT_RETRIES} retries against concurrent"
-            f" writers, nothing was committed; re-run the write. ({first_line(exc)})"
+            f"the commit to {uri} failed{raced}, nothing was committed; re-run the write:"
+            f" {first_line(exc)}"
         ) from exc
     return log.find_commit(uri, plan.txn, plan.read_version, plan.storage_options)
+
+
+def _overwrite_conflict(plan: WritePlan, latest: int) -> CommitConflictError:
+    return CommitConflictError(
+        f"{plan.uri} moved from version {plan.read_version} to {latest} while this overwrite ran;"
+        " an overwrite must not discard rows it never saw, so nothing was committed. Re-run the"
+        " write."
+    )
 
 
 def _landed(plan: WritePlan) -> int | None:
