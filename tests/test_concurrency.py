@@ -134,3 +134,18 @@ def test_overwrite_refused_when_an_append_lands_before_its_commit(spark, tmp_pat
         lakeshelf.write(frame, uri, mode="overwrite", audit=append_meanwhile)
     assert sorted(r.id for r in lakeshelf.read(uri, spark=spark).collect()) == [1, 2]
     assert log.list_log(uri).latest == 1
+
+
+def test_append_refused_by_delta_rs_after_an_overwrite_is_replanned_and_lands(spark, tmp_path):
+    """delta-rs refuses an append whose snapshot lost files to a concurrent overwrite; lakeshelf
+    re-plans it onto the new version instead of failing (deterministic: overwrite in the audit)."""
+    uri = str(tmp_path / "t")
+    lakeshelf.write(spark.createDataFrame([(1,)], "id long"), uri)
+
+    def overwrite_meanwhile(staged):
+        lakeshelf.write(spark.createDataFrame([(5,)], "id long"), uri, mode="overwrite")
+        return {}
+
+    frame = spark.createDataFrame([(7,)], "id long")
+    assert lakeshelf.write(frame, uri, audit=overwrite_meanwhile) == 2
+    assert sorted(r.id for r in lakeshelf.read(uri, spark=spark).collect()) == [5, 7]

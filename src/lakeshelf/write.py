@@ -50,7 +50,8 @@ log_ = logging.getLogger(__name__)
 
 STAGING_DIR = "_staging"
 QUARANTINE_DIR = "_quarantine"  # data a quality gate refused, kept for inspection
-APPEND_COMMIT_RETRIES = 20  # rebases of an append onto concurrent commits before giving up
+APPEND_COMMIT_RETRIES = 20  # delta-rs's rebases of an append onto concurrent commits
+APPEND_REPLANS = 5  # lakeshelf's re-plans of an append delta-rs refused as conflicting
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 ENGINE = f"lakeshelf/{__version__}"
 
@@ -485,10 +486,7 @@ def commit_plan(
                     " re-run the write"
                 ) from exc
         # Another writer created the table first: append to it, if the data still fits.
-        plan = replace(
-            plan_write(uri, plan.schema, "append", plan.partitions, None, plan.storage_options),
-            txn=plan.txn,
-        )
+        plan = _replanned_append(plan)
         table = plan.opened_table()
     assert plan.read_version is not None
     if plan.mode == "overwrite":
@@ -506,33 +504,51 @@ def commit_plan(
         return log.find_commit(uri, plan.txn, plan.read_version, plan.storage_options)
     if plan.mode == "append":
         _add_new_columns(plan, table)
-    try:
-        table.create_write_transaction(
-            adds,
-            plan.mode,
-            to_delta(plan.schema),
-            partition_by=partitions,
-            commit_properties=properties,
-            post_commithook_properties=log.commit_hooks(),
-        )
-    except Exception as exc:
-        landed = _landed(plan)
-        if landed is not None:  # the commit's response was lost after it landed
-            return landed
-        listing = log.list_log(uri, plan.storage_options)
-        latest = listing.latest if listing else plan.read_version
-        if plan.mode == "overwrite" and latest != plan.read_version:
-            raise _overwrite_conflict(plan, latest) from exc
-        raced = (
-            f" (rebased onto concurrent commits up to {APPEND_COMMIT_RETRIES} times)"
-            if latest != plan.read_version
-            else ""
-        )
-        raise CommitConflictError(
-            f"the commit to {uri} failed{raced}, nothing was committed; re-run the write:"
-            f" {first_line(exc)}"
-        ) from exc
+    for replans in range(APPEND_REPLANS + 1):
+        try:
+            table.create_write_transaction(
+                adds,
+                plan.mode,
+                to_delta(plan.schema),
+                partition_by=partitions,
+                commit_properties=properties,
+                post_commithook_properties=log.commit_hooks(),
+            )
+            break
+        except Exception as exc:
+            landed = _landed(plan)
+            if landed is not None:  # the commit's response was lost after it landed
+                return landed
+            listing = log.list_log(uri, plan.storage_options)
+            latest = listing.latest if listing else plan.read_version
+            if latest == plan.read_version:
+                raise CommitConflictError(
+                    f"the commit to {uri} failed, nothing was committed; re-run the write:"
+                    f" {first_line(exc)}"
+                ) from exc
+            if plan.mode == "overwrite":
+                raise _overwrite_conflict(plan, latest) from exc
+            if replans == APPEND_REPLANS:
+                raise CommitConflictError(
+                    f"the append to {uri} lost to concurrent commits {APPEND_REPLANS + 1} times"
+                    f" (each rebased up to {APPEND_COMMIT_RETRIES} times), nothing was committed;"
+                    f" re-run the write: {first_line(exc)}"
+                ) from exc
+            # delta-rs refuses an append whose snapshot lost files to a concurrent overwrite or
+            # delete; the rows do not depend on them, so append onto the table as it is now.
+            plan = _replanned_append(plan)
+            table = plan.opened_table()
     return log.find_commit(uri, plan.txn, plan.read_version, plan.storage_options)
+
+
+def _replanned_append(plan: WritePlan) -> WritePlan:
+    """``plan`` as an append to the table's latest version, same transaction id and files.
+
+    Raises:
+        SchemaMismatchError: a concurrent writer changed the table so that the data no longer fits.
+    """
+    fresh = plan_write(plan.uri, plan.schema, "append", plan.partitions, None, plan.storage_options)
+    return replace(fresh, txn=plan.txn)
 
 
 def _overwrite_conflict(plan: WritePlan, latest: int) -> CommitConflictError:
