@@ -27,7 +27,7 @@ app = typer.Typer(
     help="Versioned, quality-gated datasets on Spark.",
     pretty_exceptions_enable=False,
 )
-out = Console()
+out = Console(soft_wrap=True)  # paths and refs in messages stay on one line
 err = Console(stderr=True)
 _state = {"debug": False}
 
@@ -56,7 +56,9 @@ def show(
     from lakeshelf.read import read
 
     pinned = _resolve(ref, conf)
-    rows = read(pinned.uri, version=pinned.version).limit(limit)
+    rows = read(pinned.uri, version=pinned.version, storage_options=pinned.storage_options).limit(
+        limit
+    )
     records = [r.asDict(recursive=True) for r in rows.collect()]
     if as_json:
         out.print_json(json.dumps(records, default=_json_default))
@@ -79,7 +81,10 @@ def history(
     from lakeshelf.ops import history as table_history
 
     pinned = _resolve(table, conf)
-    entries = [dataclasses.asdict(e) for e in table_history(pinned.uri, limit=limit)]
+    entries = [
+        dataclasses.asdict(e)
+        for e in table_history(pinned.uri, limit=limit, storage_options=pinned.storage_options)
+    ]
     if pinned.dataset is not None:
         project = _load(conf)
         options = project.lake.storage_options or None
@@ -124,7 +129,9 @@ def detail(
     from lakeshelf.ops import detail as table_detail
 
     pinned = _resolve(ref, conf)
-    data = dataclasses.asdict(table_detail(pinned.uri, version=pinned.version))
+    data = dataclasses.asdict(
+        table_detail(pinned.uri, version=pinned.version, storage_options=pinned.storage_options)
+    )
     data["schema"] = json.loads(data.pop("schema_json"))
     if as_json:
         out.print_json(json.dumps(data, default=_json_default))
@@ -153,8 +160,16 @@ def restore(
         from lakeshelf.read import read
 
         # the restored version's rows are exactly these: gate them before the commit
-        enforce(run_suite(read(pinned.uri, version=pinned.version), rules), f"restore of {pinned}")
-    version = restore_table(pinned.uri, version=pinned.version)
+        enforce(
+            run_suite(
+                read(pinned.uri, version=pinned.version, storage_options=pinned.storage_options),
+                rules,
+            ),
+            f"restore of {pinned}",
+        )
+    version = restore_table(
+        pinned.uri, version=pinned.version, storage_options=pinned.storage_options
+    )
     if project is not None:
         from lakeshelf.publish import register_pending
 
@@ -191,7 +206,9 @@ def validate(
     if rules is None:
         raise ConfigError(f"{ref}: no suite configured for it; pass --suite FILE")
     with err.status(f"validating {pinned}"):
-        result = run_suite(read(pinned.uri, version=pinned.version), rules)
+        result = run_suite(
+            read(pinned.uri, version=pinned.version, storage_options=pinned.storage_options), rules
+        )
     if junit:
         write_junit(result, str(pinned), Path(junit))
     if html_report:

@@ -55,6 +55,7 @@ class IngestResult:
     changed_files: list[str] = field(default_factory=list)  # loaded before, changed since
     empty_files: list[str] = field(default_factory=list)
     header_only_files: list[str] = field(default_factory=list)
+    unreadable_files: dict[str, str] = field(default_factory=dict)  # path -> reason, quarantined
     new_columns: list[str] = field(default_factory=list)
     rows_read: int = 0
     rows_loaded: int = 0
@@ -73,6 +74,10 @@ class IngestResult:
         ]
         notes += [f"{path} is empty" for path in self.empty_files]
         notes += [f"{path} has a header and no rows" for path in self.header_only_files]
+        notes += [
+            f"{path} could not be read and was quarantined whole: {why}"
+            for path, why in self.unreadable_files.items()
+        ]
         if self.new_columns:
             notes.append(f"new columns added (schema_policy additive): {self.new_columns}")
         return notes
@@ -134,8 +139,8 @@ def ingest(
     spark = spark or spark_session(conf=project.lake.spark)
     say(f"parsing {len(files)} new file(s)")
     with raw_parse.unsplit_files(spark):
-        parsed = raw_parse.parse(spark, cfg, files)
-        rows = parsed.rows.persist()
+        parsed = raw_parse.parse(spark, cfg, files, options)
+        rows = parsed.rows
         try:
             _load(
                 spark, project, cfg, parsed, rows, files, batch, bool(pending), result, say, suite
@@ -166,11 +171,14 @@ def _load(
     from lakeshelf.write import write
 
     name = cfg.name
-    read = rows.count()
-    bad = rows.where("_bad").count() if read else 0
+    # an unreadable file counts as one malformed record: its rows cannot be counted
+    unreadable = len(parsed.unreadable)
+    read = rows.count() + unreadable
+    bad = (rows.where("_bad").count() if read > unreadable else 0) + unreadable
     result.rows_read, result.rows_quarantined = read, bad
     result.files = [f.path for f in files]
     result.empty_files, result.header_only_files = parsed.empty_files, parsed.header_only_files
+    result.unreadable_files = dict(parsed.unreadable)
     result.new_columns, result.batch_id = parsed.extra_columns, batch
     if read and bad / read > cfg.max_bad_fraction:
         raise DataRejectedError(
@@ -189,6 +197,7 @@ def _load(
         "emptyFiles": parsed.empty_files,
         "changedFiles": result.changed_files,
         "newColumns": parsed.extra_columns,
+        "unreadableFiles": parsed.unreadable,
     }
     metadata = {"dataset": name, "configHash": project.config_hashes.get(name), "ingest": record}
     options = project.lake.storage_options or None
@@ -247,7 +256,7 @@ def _quarantine_rows(
 
     why = F.udf(explain, "string")
 
-    return rows.where("_bad").select(
+    malformed = rows.where("_bad").select(
         F.lit(name).alias("dataset"),
         F.col("_source_file").alias("source_file"),
         F.col("_line").cast("long").alias("line"),
@@ -256,13 +265,25 @@ def _quarantine_rows(
         F.lit(batch).cast("long").alias("batch_id"),
         F.lit(now).cast("timestamp").alias("quarantined_at"),
     )
+    if not parsed.unreadable:
+        return malformed
+    whole_files = spark.createDataFrame(
+        [
+            (name, path, None, None, f"unreadable file: {why_not}", batch, now)
+            for path, why_not in sorted(parsed.unreadable.items())
+        ],
+        QUARANTINE_SCHEMA,
+    )
+    return malformed.unionByName(whole_files)
 
 
 def _examples(spark: SparkSession, parsed: raw_parse.ParsedBatch, rows: DataFrame) -> str:
     sample = rows.where("_bad").select("_source_file", "_line", "_raw", "_group").limit(5).collect()
-    return "\n".join(
+    lines = [f"  {path}: unreadable file: {why}" for path, why in sorted(parsed.unreadable.items())]
+    lines += [
         f"  {r['_source_file']}:{r['_line']}:"
         f" {raw_parse.reason(r['_raw'], parsed.contexts[r['_group']])}"
         f" | {(r['_raw'] or '')[:80]!r}"
         for r in sample
-    )
+    ]
+    return "\n".join(lines)

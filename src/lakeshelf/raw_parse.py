@@ -5,6 +5,11 @@ Spark's ``from_csv`` / ``from_json`` in PERMISSIVE mode: a row that does not par
 text and is flagged, never nulled. Line numbers rely on files not being split across tasks, which
 :func:`unsplit_files` arranges for the duration of an ingest. Parquet files are read by Spark with
 the declared schema after their footers are checked.
+
+Where Spark's Hadoop layer cannot open the source (``s3://`` without hadoop-aws), Python workers
+read the files instead (:mod:`lakeshelf.raw_io`). A file that cannot be read at all (corrupt or
+truncated Parquet or gzip) is set aside with the reason and the rest of the batch is parsed
+without it.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ class ParsedBatch:
     contexts: list[dict[str, Any]]  # per _group: how its rows were parsed (for reasons)
     empty_files: list[str] = field(default_factory=list)
     header_only_files: list[str] = field(default_factory=list)
+    unreadable: dict[str, str] = field(default_factory=dict)  # path -> why it could not be read
 
 
 @contextlib.contextmanager
@@ -65,17 +71,45 @@ def unsplit_files(spark: SparkSession) -> Iterator[None]:
             spark.conf.set(key, previous)
 
 
-def parse(spark: SparkSession, cfg: DatasetConfig, files: list[RawFile]) -> ParsedBatch:
-    """Parse ``files`` of dataset ``cfg``.
+def parse(
+    spark: SparkSession,
+    cfg: DatasetConfig,
+    files: list[RawFile],
+    storage_options: dict[str, Any] | None = None,
+) -> ParsedBatch:
+    """Parse ``files`` of dataset ``cfg``; the returned rows are persisted (caller unpersists).
+
+    Files that cannot be read are left out of ``rows`` and listed in ``unreadable`` with the
+    reason. Each such file costs one more parse of the rest; they are expected to be rare.
 
     Raises:
         DataRejectedError: schema drift the dataset's policy does not allow (the message holds a
-            per-file diff), or a Parquet file that cannot be read.
+            per-file diff).
     """
+    from lakeshelf.raw_io import unreadable_file
+
     assert cfg.source is not None
-    if cfg.source.format == "parquet":
-        return _parse_parquet(spark, cfg, files)
-    return _parse_text(spark, cfg, files)
+    unreadable: dict[str, str] = {}
+    while True:
+        readable = [f for f in files if f.path not in unreadable]
+        rows = None
+        try:
+            if cfg.source.format == "parquet":
+                batch = _parse_parquet(spark, cfg, readable, storage_options, unreadable)
+            else:
+                batch = _parse_text(spark, cfg, readable, storage_options)
+            rows = batch.rows.persist()
+            rows.count()  # reads every file now, so a broken one fails here
+        except Exception as exc:
+            if rows is not None:
+                rows.unpersist()
+            failed = unreadable_file(exc, [f.path for f in readable])
+            if failed is None:
+                raise
+            unreadable[failed[0]] = failed[1]
+            continue
+        batch.rows, batch.unreadable = rows, unreadable
+        return batch
 
 
 def spark_file_to_path(spark_path: str) -> str:
@@ -101,10 +135,28 @@ def _options(cfg: DatasetConfig) -> dict[str, str]:
     return options
 
 
-def _text_lines(spark: SparkSession, files: list[RawFile]) -> tuple[DataFrame, dict[str, Any]]:
-    """All lines of ``files`` with ``_source_file`` and 1-based ``_line``; per-file facts."""
+def _text_lines(
+    spark: SparkSession, files: list[RawFile], storage_options: dict[str, Any] | None
+) -> tuple[DataFrame, dict[str, Any]]:
+    """All lines of ``files`` with ``_source_file`` and 1-based ``_line``; per-file head and count.
+
+    Files with no lines have no facts.
+    """
     from pyspark.sql import functions as F
 
+    from lakeshelf import raw_io
+
+    if not files:
+        return spark.createDataFrame([], "_raw string, _source_file string, _line long"), {}
+    if not storage.hadoop_can_open(spark, files[0].path):
+        numbered = raw_io.text_lines(spark, [f.path for f in files], storage_options)
+        per_file = numbered.groupBy("_source_file").agg(
+            F.min_by("_raw", "_line").alias("_head"), F.count(F.lit(1)).alias("_count")
+        )
+        return numbered, {
+            r["_source_file"]: {"head": r["_head"], "count": r["_count"]}
+            for r in per_file.collect()
+        }
     lines = (
         spark.read.format("text")
         .load([storage.spark_path(f.path) for f in files])
@@ -142,14 +194,19 @@ def _text_lines(spark: SparkSession, files: list[RawFile]) -> tuple[DataFrame, d
     return numbered, facts
 
 
-def _parse_text(spark: SparkSession, cfg: DatasetConfig, files: list[RawFile]) -> ParsedBatch:
+def _parse_text(
+    spark: SparkSession,
+    cfg: DatasetConfig,
+    files: list[RawFile],
+    storage_options: dict[str, Any] | None,
+) -> ParsedBatch:
     from pyspark.sql import functions as F
 
     assert cfg.source is not None
     fmt = cfg.source.format
     options = _options(cfg)
     declared = cfg.schema
-    lines, facts = _text_lines(spark, files)
+    lines, facts = _text_lines(spark, files, storage_options)
     empty = [f.path for f in files if f.path not in facts]
     has_header = fmt == "csv" and options.get("header", "false").lower() == "true"
     sep = options.get("sep", options.get("delimiter", ","))
@@ -208,10 +265,19 @@ def _parse_text(spark: SparkSession, cfg: DatasetConfig, files: list[RawFile]) -
                 "null": options.get("nullValue", ""),
             }
         )
-    rows = parts[0]
+    rows = parts[0] if parts else _no_rows(spark, columns, types)
     for part in parts[1:]:
         rows = rows.unionByName(part)
     return ParsedBatch(rows, columns, extra, contexts, empty, header_only)
+
+
+def _no_rows(spark: SparkSession, columns: list[str], types: dict[str, str]) -> DataFrame:
+    """An empty batch in the shape of :class:`ParsedBatch` rows (every file was unreadable)."""
+    ddl = ", ".join(f"`{c}` {types[c]}" for c in columns)
+    return spark.createDataFrame(
+        [],
+        f"{ddl}, _source_file string, _line long, _raw string, _group int, _bad boolean",
+    )
 
 
 def _header_columns(line: str | None, sep: str, quote: str) -> list[str]:
@@ -275,43 +341,56 @@ def _check_drift(cfg: DatasetConfig, per_file: dict[str, list[str]], *, partial:
     return extra
 
 
-def _parse_parquet(spark: SparkSession, cfg: DatasetConfig, files: list[RawFile]) -> ParsedBatch:
+def _parse_parquet(
+    spark: SparkSession,
+    cfg: DatasetConfig,
+    files: list[RawFile],
+    storage_options: dict[str, Any] | None,
+    unreadable: dict[str, str],
+) -> ParsedBatch:
+    """Parse Parquet ``files``; a file whose footer cannot be read is added to ``unreadable``."""
     import pyarrow.parquet as pq
     from pyspark.sql import functions as F
 
+    from lakeshelf import raw_io
+
     per_file = {}
     for raw in files:
-        fs = storage.filesystem(raw.path)
+        fs = storage.filesystem(raw.path, storage_options)
         try:
             with fs.open(raw.path, "rb") as handle:
                 per_file[raw.path] = pq.read_schema(handle).names
         except Exception as exc:
-            raise DataRejectedError(
-                f"dataset {cfg.name}: {raw.path} is not a readable Parquet file ({exc});"
-                " nothing was committed"
-            ) from None
+            unreadable[raw.path] = f"not a readable Parquet file: {type(exc).__name__}: {exc}"
     extra = _check_drift(cfg, per_file, partial=False)
     columns = list(cfg.schema) + extra
     types = {**{c: "string" for c in extra}, **cfg.schema}
     ddl = ", ".join(f"`{c}` {types[c]}" for c in columns)
-    data = (
-        spark.read.schema(ddl)
-        .parquet(*(storage.spark_path(f.path) for f in files))
-        .select(
-            "*",
-            F.col("_metadata.file_path").alias("_spark_file"),
-            F.col("_metadata.row_index").alias("_row"),
+    readable = [f.path for f in files if f.path in per_file]
+    if not readable:
+        return ParsedBatch(_no_rows(spark, columns, types), columns, extra, [{"format": "parquet"}])
+    if storage.hadoop_can_open(spark, readable[0]):
+        data = (
+            spark.read.schema(ddl)
+            .parquet(*(storage.spark_path(path) for path in readable))
+            .select(
+                "*",
+                F.col("_metadata.file_path").alias("_spark_file"),
+                (F.col("_metadata.row_index") + 1).alias("_line"),
+            )
         )
-    )
-    seen = [r["_spark_file"] for r in data.select("_spark_file").distinct().collect()]
-    index = spark.createDataFrame(
-        [(name, spark_file_to_path(name)) for name in seen],
-        "_spark_file string, _source_file string",
-    )
-    rows = data.join(F.broadcast(index), "_spark_file").select(
+        seen = [r["_spark_file"] for r in data.select("_spark_file").distinct().collect()]
+        index = spark.createDataFrame(
+            [(name, spark_file_to_path(name)) for name in seen],
+            "_spark_file string, _source_file string",
+        )
+        data = data.join(F.broadcast(index), "_spark_file")
+    else:
+        data = raw_io.parquet_rows(spark, readable, ddl, storage_options)
+    rows = data.select(
         *columns,
         "_source_file",
-        (F.col("_row") + 1).alias("_line"),
+        "_line",
         F.lit(None).cast("string").alias("_raw"),
         F.lit(0).alias("_group"),
         F.lit(False).alias("_bad"),

@@ -9,8 +9,8 @@ registry, so the answer does not change when the lake is copied and file times a
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from lakeshelf import registry
 from lakeshelf.errors import ConfigError, VersionNotFoundError
@@ -28,6 +28,7 @@ class Resolved:
     dataset: str | None  # None for a table given by location
     uri: str
     version: int
+    storage_options: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def __str__(self) -> str:
         return f"{self.dataset or self.uri}@{self.version}"
@@ -62,19 +63,19 @@ def resolve(text: str | Ref, project: Project | None = None) -> Resolved:
     uri = project.table_uri(name)
     options = project.lake.storage_options or None
     if ref.version is not None:
-        return Resolved(name, uri, resolve_version(uri, ref.version, None, options))
+        return Resolved(name, uri, resolve_version(uri, ref.version, None, options), options)
     if ref.tag is not None:
         event = registry.tags(project.lake_uri, options).get(ref.tag)
         if event is None or event.dataset != name:
             where = f" (it pins {event.dataset}@{event.version})" if event else ""
             raise ConfigError(f"no tag {ref.tag!r} on dataset {name}{where}")
-        return Resolved(name, uri, int(event.version))
+        return Resolved(name, uri, int(event.version), options)
     published = registry.records(project.lake_uri, name, options)
     if ref.timestamp is not None:
-        return Resolved(name, uri, _at(name, uri, published, ref.timestamp, options))
+        return Resolved(name, uri, _at(name, uri, published, ref.timestamp, options), options)
     if published:
-        return Resolved(name, uri, published[-1].version)
-    return Resolved(name, uri, resolve_version(uri, None, None, options))
+        return Resolved(name, uri, published[-1].version, options)
+    return Resolved(name, uri, resolve_version(uri, None, None, options), options)
 
 
 def _at(name: str, uri: str, published: list, when: dt.datetime, options: dict | None) -> int:

@@ -1,0 +1,156 @@
+"""Raw files read by Python workers, and files that cannot be read at all.
+
+Spark's text and Parquet readers reach ``s3://`` only through hadoop-aws, whose jars these machines
+cannot download. Where Spark's Hadoop layer has no filesystem for a source's scheme, executors read
+the raw files with fsspec (compression inferred from the name) and pyarrow instead, one file per
+Spark partition, in the same row shape the native readers give.
+
+A file that cannot be read (a truncated gzip, a Parquet file with a broken footer or pages) fails
+its Spark task with "Encountered error while reading file <path>" on both paths: Spark's
+``FAILED_READ_FILE`` error natively, the same words from the Python reader. :func:`unreadable_file`
+finds the file and the cause in such an error so an ingest can quarantine that file and go on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from lakeshelf import storage
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+LINES_PER_BATCH = 65536
+_FAILED = re.compile(r"Encountered error while reading file (\S+?)\.?\s+(?:SQLSTATE|Caused by)")
+_CAUSE = re.compile(r"Caused by: ([^\n]+)")
+
+
+class UnreadableFileError(OSError):
+    """A raw file failed to read; the message names it the way Spark's FAILED_READ_FILE does."""
+
+    def __init__(self, path: str, cause: BaseException) -> None:
+        reason = f"{type(cause).__name__}: {cause}".splitlines()[0]
+        super().__init__(f"Encountered error while reading file {path}. Caused by: {reason}")
+
+
+def unreadable_file(exc: BaseException, paths: list[str]) -> tuple[str, str] | None:
+    """``(path, reason)`` if ``exc`` is a read failure of one of ``paths``, else None.
+
+    ``paths`` are lakeshelf's forms (local absolute paths or URIs); Spark reports local files as
+    ``file:`` URIs with percent-encoding, which are mapped back.
+    """
+    from lakeshelf.raw_parse import spark_file_to_path
+
+    text = str(exc)
+    match = _FAILED.search(text)
+    if match is None:
+        return None
+    path = spark_file_to_path(match.group(1))
+    if path not in paths:
+        return None
+    causes = _CAUSE.findall(text[match.end() - len("Caused by") :])
+    reason = causes[0].strip() if causes else "the file could not be read"
+    return path, reason
+
+
+def text_lines(
+    spark: SparkSession, paths: list[str], storage_options: dict[str, Any] | None
+) -> DataFrame:
+    """Every line of ``paths``: ``_raw`` (bytes as text, unvalidated), ``_source_file``, ``_line``.
+
+    Lines end at ``\\n`` with a trailing ``\\r`` dropped, as Hadoop's line reader does; a final line
+    without a newline is kept.
+    """
+    schema = "_raw binary, _source_file string, _line long"
+
+    def read(path: str) -> Iterator[Any]:
+        import pyarrow as pa
+
+        fs = storage.filesystem(path, storage_options)
+        lines: list[bytes] = []
+        number = 0
+        try:
+            with fs.open(path, "rb", compression="infer") as handle:
+                for line in handle:
+                    lines.append(line.rstrip(b"\n").removesuffix(b"\r"))
+                    if len(lines) == LINES_PER_BATCH:
+                        yield _lines_batch(pa, lines, path, number)
+                        number += len(lines)
+                        lines = []
+        except Exception as exc:
+            raise UnreadableFileError(path, exc) from exc
+        if lines:
+            yield _lines_batch(pa, lines, path, number)
+
+    return _per_file(spark, paths, read, schema).selectExpr(
+        "cast(_raw as string) as _raw", "_source_file", "_line"
+    )
+
+
+def _lines_batch(pa: Any, lines: list[bytes], path: str, before: int) -> Any:
+    return pa.RecordBatch.from_arrays(
+        [
+            pa.array(lines, pa.binary()),
+            pa.array([path] * len(lines), pa.string()),
+            pa.array(range(before + 1, before + len(lines) + 1), pa.int64()),
+        ],
+        names=["_raw", "_source_file", "_line"],
+    )
+
+
+def parquet_rows(
+    spark: SparkSession, paths: list[str], ddl: str, storage_options: dict[str, Any] | None
+) -> DataFrame:
+    """The rows of Parquet files ``paths`` as columns ``ddl``, plus ``_source_file`` and 1-based
+    ``_line`` (the row's position in its file)."""
+    from pyspark.sql.pandas.types import to_arrow_schema
+    from pyspark.sql.types import StructType
+
+    data_schema = StructType.fromDDL(ddl)
+    out = StructType.fromDDL(f"{ddl}, _source_file string, _line long")
+    arrow_schema = to_arrow_schema(data_schema)
+
+    def read(path: str) -> Iterator[Any]:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        fs = storage.filesystem(path, storage_options)
+        before = 0
+        try:
+            with fs.open(path, "rb") as handle:
+                parquet = pq.ParquetFile(handle)
+                present = [c for c in data_schema.names if c in parquet.schema_arrow.names]
+                for batch in parquet.iter_batches(columns=present):
+                    n = batch.num_rows
+                    # a column the file lacks (added under schema_policy additive) reads as null
+                    table = pa.table(
+                        [
+                            batch.column(c) if c in present else pa.nulls(n, field.type)
+                            for c, field in zip(data_schema.names, arrow_schema, strict=True)
+                        ],
+                        names=data_schema.names,
+                    ).cast(arrow_schema)
+                    table = table.append_column("_source_file", pa.array([path] * n, pa.string()))
+                    table = table.append_column(
+                        "_line", pa.array(range(before + 1, before + n + 1), pa.int64())
+                    )
+                    before += n
+                    yield from table.to_batches()
+        except Exception as exc:
+            raise UnreadableFileError(path, exc) from exc
+
+    return _per_file(spark, paths, read, out)
+
+
+def _per_file(spark: SparkSession, paths: list[str], read: Any, schema: Any) -> DataFrame:
+    """``read(path)`` for every path, one Spark partition per file, as one DataFrame."""
+
+    def run(batches: Iterator[Any]) -> Iterator[Any]:
+        for batch in batches:
+            for index in batch.column(0).to_pylist():
+                yield from read(paths[index])
+
+    indexes = spark.range(0, len(paths), 1, numPartitions=max(1, len(paths)))
+    return indexes.mapInArrow(run, schema)
