@@ -96,3 +96,68 @@ def test_dry_run_removes_nothing(spark, table):
     result = vacuum(table, pinned=[], retain_hours=0, log_retain_hours=0, dry_run=True)
     assert result.removed_files
     assert lakeshelf.read(table, version=0, spark=spark).count() == 3
+
+
+def test_vacuum_during_an_audit_spares_the_files_being_published(spark, table):
+    lakeshelf.write(spark.range(5), table)
+    removed_meanwhile = []
+
+    def audit_while_vacuuming(staged):
+        # an untracked file: nothing references the staged files yet, only the write's lease
+        result = vacuum(table, pinned=[], retain_hours=0, log_retain_hours=0)
+        removed_meanwhile.extend(result.removed_files)
+        return {"rows": staged.count()}
+
+    version = lakeshelf.write(spark.range(5, 12), table, audit=audit_while_vacuuming)
+    assert removed_meanwhile == []
+    assert sorted(r.id for r in lakeshelf.read(table, version=version).collect()) == list(range(12))
+
+
+def test_vacuum_removes_a_crashed_writers_files_once_its_lease_is_stale(spark, table, tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from lakeshelf.leases import LEASE_HOURS
+
+    lakeshelf.write(spark.range(3), table)
+    crash = (
+        "import lakeshelf; s = lakeshelf.spark_session(master='local[1]');"
+        f" lakeshelf.write(s.range(100, 110), {table!r})"
+    )
+    env = {**os.environ, "LAKESHELF_CRASH_AT": "before-commit"}
+    died = subprocess.run([sys.executable, "-c", crash], env=env, capture_output=True, timeout=300)
+    assert died.returncode == 137
+    data = lambda: sorted(  # noqa: E731
+        p.name for p in (tmp_path / "table").glob("*.parquet")
+    )
+    orphans = [n for n in data() if n not in {a for a in _referenced_names(table)}]
+    assert orphans, "the crashed write left its data files"
+    leases = list((tmp_path / "table" / "_staging").glob("*.lease"))
+    assert len(leases) == 1
+
+    # a live lease: the writer might still be auditing, so its files stay
+    assert vacuum(table, pinned=[], retain_hours=0).removed_files == []
+    assert set(orphans) <= set(data())
+
+    stale = time.time() - (LEASE_HOURS + 1) * 3600
+    os.utime(leases[0], (stale, stale))
+    result = vacuum(table, pinned=[], retain_hours=0)
+    assert sorted(result.removed_files) == orphans
+    assert not set(orphans) & set(data()) and not leases[0].exists()
+    assert sorted(r.id for r in lakeshelf.read(table, spark=spark).collect()) == [0, 1, 2]
+    assert "VACUUM" in [e.operation for e in lakeshelf.history(table)]
+
+
+def _referenced_names(uri):
+    return [p.rsplit("/", 1)[-1] for p in DeltaTable(uri).file_uris()]
+
+
+def test_writes_release_their_leases_whether_they_commit_or_fail(spark, table, tmp_path):
+    lakeshelf.write(spark.range(3), table)
+    spark.range(3, 5).write.format("delta").mode("append").save(table)
+    with pytest.raises(lakeshelf.errors.SchemaMismatchError):
+        lakeshelf.write(spark.range(2).selectExpr("'x' as id"), table)
+    assert list((tmp_path / "table" / "_staging").glob("*")) == []
+    assert lakeshelf.read(table, spark=spark).count() == 5

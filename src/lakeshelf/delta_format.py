@@ -74,6 +74,10 @@ class DeltaDataSource(DataSource):
             None,
         )
         metadata = {"userMetadata": options["usermetadata"]} if "usermetadata" in options else None
+        from lakeshelf import leases, storage
+
+        # held from here (driver) until commit() or abort(): vacuum spares the tasks' files
+        leases.acquire(storage.filesystem(plan.uri, plan.storage_options), plan.uri, plan.txn)
         return DeltaWriter(plan, schema, metadata)
 
     def _snapshot(self) -> Any:
@@ -174,19 +178,24 @@ class DeltaWriter(DataSourceArrowWriter):
         return DeltaCommitMessage(write_files(fs, self.plan, table, self.schema))
 
     def commit(self, messages: list[WriterCommitMessage | None]) -> None:
+        from lakeshelf import leases, storage
         from lakeshelf.write import commit_plan
 
         files = [f for m in messages if m is not None for f in m.files]
-        commit_plan(self.plan, files, metadata=self.metadata)
+        fs = storage.filesystem(self.plan.uri, self.plan.storage_options)
+        try:
+            commit_plan(self.plan, files, metadata=self.metadata)
+        finally:
+            leases.release(fs, self.plan.uri, self.plan.txn)
 
     def abort(self, messages: list[WriterCommitMessage | None]) -> None:
-        from lakeshelf import storage
+        from lakeshelf import leases, storage
         from lakeshelf.write import remove_files
 
         files = [f for m in messages if m is not None for f in m.files]
-        remove_files(
-            storage.filesystem(self.plan.uri, self.plan.storage_options), self.plan.uri, files
-        )
+        fs = storage.filesystem(self.plan.uri, self.plan.storage_options)
+        remove_files(fs, self.plan.uri, files)
+        leases.release(fs, self.plan.uri, self.plan.txn)
 
 
 @dataclass

@@ -1,7 +1,11 @@
-"""Removing old data files and commit files without breaking pinned versions.
+"""Removing old data files and commit files without breaking pinned versions or running writes.
 
-Data files: delta-rs's vacuum with ``keep_versions`` set to the pinned versions, so every file a
-pinned version references survives whatever the retention.
+Data files: delta-rs's vacuum in full mode (files removed by commits and files no commit
+references, such as a crashed writer's) with ``keep_versions`` set to the pinned versions, so every
+file a pinned version references survives whatever the retention. delta-rs lists the candidates
+(dry run) and lakeshelf deletes them, because a candidate may belong to a write that is staged or
+being audited: the order below (candidates, then live write leases, then the latest snapshot) never
+deletes a file that a running write holds or that a commit landing meanwhile references.
 
 Commit files: delta-rs's log cleanup has no notion of pinned versions (it deletes every expired
 commit before the latest checkpoint), so lakeshelf disables it on its commits and cleans the log
@@ -11,11 +15,13 @@ removed, which keeps every pinned version (and the latest) reconstructible.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from lakeshelf import log, storage
+from lakeshelf.leases import live_leases
 from lakeshelf.snapshot import open_table
 
 
@@ -40,20 +46,29 @@ def vacuum(
     storage_options: dict[str, Any] | None = None,
 ) -> CleanupResult:
     """Vacuum data files older than ``retain_hours`` and clean the log; ``pinned`` stay readable."""
-    from deltalake.transaction import CommitProperties
-
     uri = storage.normalize_uri(uri)
-    table = open_table(uri, None, storage_options)
-    note = {"lakeshelf": {"operation": "VACUUM", "pinnedVersions": sorted(pinned)}}
-    removed = table.vacuum(
+    fs = storage.filesystem(uri, storage_options)
+    candidates = open_table(uri, None, storage_options).vacuum(
         retention_hours=int(retain_hours),
-        dry_run=dry_run,
+        dry_run=True,
         enforce_retention_duration=False,
         keep_versions=sorted(pinned) or None,
-        commit_properties=CommitProperties(custom_metadata=note),
-        post_commithook_properties=log.commit_hooks(),
+        full=True,
     )
-    result = CleanupResult(sorted(removed), pinned_versions=sorted(pinned), dry_run=dry_run)
+    held, stale = live_leases(fs, uri)  # after the listing: see the module docstring
+    referenced = _referenced(uri, storage_options)
+    doomed = sorted(
+        path
+        for path in candidates
+        if path not in referenced and not any(txn in path for txn in held)
+    )
+    if not dry_run:
+        for path in doomed:
+            _remove(fs, storage.join(uri, path))
+        for path in stale:
+            _remove(fs, path, recursive=True)
+        _record(uri, storage_options, doomed, pinned, retain_hours)
+    result = CleanupResult(doomed, pinned_versions=sorted(pinned), dry_run=dry_run)
     result.removed_log_files, result.log_floor = cleanup_log(
         uri,
         pinned=pinned,
@@ -62,6 +77,49 @@ def vacuum(
         storage_options=storage_options,
     )
     return result
+
+
+def _referenced(uri: str, storage_options: dict[str, Any] | None) -> set[str]:
+    """Relative paths of the data files the table's latest version references."""
+    import pyarrow as pa
+
+    actions = pa.table(open_table(uri, None, storage_options).get_add_actions(flatten=True))
+    return set(actions.column("path").to_pylist())
+
+
+def _record(
+    uri: str,
+    storage_options: dict[str, Any] | None,
+    removed: list[str],
+    pinned: list[int],
+    retain_hours: float,
+) -> None:
+    """Record the vacuum in the table's history as a commit without data changes."""
+    from deltalake.transaction import CommitProperties
+
+    table = open_table(uri, None, storage_options)
+    info = {
+        "lakeshelf": {
+            "operation": "VACUUM",
+            "pinnedVersions": sorted(pinned),
+            "retainHours": retain_hours,
+            "metrics": {"numDeletedFiles": len(removed)},
+            "commitTimestamp": int(time.time() * 1000),
+        }
+    }
+    table.create_write_transaction(
+        [],
+        "append",
+        table.schema(),
+        partition_by=list(table.metadata().partition_columns) or None,
+        commit_properties=CommitProperties(custom_metadata=info),
+        post_commithook_properties=log.commit_hooks(),
+    )
+
+
+def _remove(fs: Any, path: str, recursive: bool = False) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        fs.rm(path, recursive=recursive)
 
 
 def cleanup_log(

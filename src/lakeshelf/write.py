@@ -36,6 +36,7 @@ from lakeshelf.errors import (
     WriteError,
 )
 from lakeshelf.faults import crash_point
+from lakeshelf.leases import STAGING_DIR, write_lease
 from lakeshelf.schema import describe_difference, to_delta, to_spark
 from lakeshelf.snapshot import first_line, open_table
 from lakeshelf.stats import file_stats
@@ -48,7 +49,6 @@ if TYPE_CHECKING:
 
 log_ = logging.getLogger(__name__)
 
-STAGING_DIR = "_staging"
 QUARANTINE_DIR = "_quarantine"  # data a quality gate refused, kept for inspection
 APPEND_COMMIT_RETRIES = 20  # delta-rs's rebases of an append onto concurrent commits
 APPEND_REPLANS = 5  # lakeshelf's re-plans of an append delta-rs refused as conflicting
@@ -119,6 +119,19 @@ def write(
     spark = apply_runtime_conf(df.sparkSession)
     plan = plan_write(uri, df.schema, mode, partition_by, schema_mode, storage_options)
     fs = storage.filesystem(plan.uri, storage_options)
+    with write_lease(fs, plan.uri, plan.txn):  # vacuum spares this txn's files until it ends
+        return _write_leased(df, spark, plan, fs, metadata, app_transaction, audit)
+
+
+def _write_leased(
+    df: DataFrame,
+    spark: Any,
+    plan: WritePlan,
+    fs: Any,
+    metadata: dict[str, Any] | None,
+    app_transaction: tuple[str, int] | None,
+    audit: Callable[[DataFrame], dict[str, Any]] | None,
+) -> int:
     staging = storage.join(plan.uri, STAGING_DIR, plan.txn)
     moved: list[StagedFile] = []
     try:
