@@ -49,6 +49,14 @@ class CommitConflictError(LakeshelfError):
     """Another writer committed a conflicting change; the write was not committed."""
 
 
+class CommitUnknownError(LakeshelfError):
+    """A commit failed in a way that leaves open whether it landed (the store stopped answering).
+
+    Its data files are kept, since the commit may reference them; re-running the job is safe
+    (ingest skips files a landed commit recorded; vacuum removes files no commit references).
+    """
+
+
 class DataRejectedError(LakeshelfError):
     """Raw data was refused (schema drift, too many malformed rows); nothing was committed."""
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
@@ -153,3 +154,28 @@ def join(uri: str, *parts: str) -> str:
 def spark_path(uri: str) -> str:
     """The form of ``uri`` that Spark's Hadoop filesystem layer opens."""
     return f"file://{uri}" if is_local(uri) else uri
+
+
+_UNREACHABLE = re.compile(
+    r"could not connect|connection refused|error sending request|connect error|dns error"
+    r"|timed out|connection reset|connection closed|endpointconnectionerror",
+    re.IGNORECASE,
+)
+
+
+def endpoint(uri: str, storage_options: dict[str, Any] | None) -> str:
+    """The object-store endpoint ``uri`` is reached through, for messages (never credentials)."""
+    options = {k.lower().removeprefix("aws_"): v for k, v in (storage_options or {}).items()}
+    found = options.get("endpoint_url") or options.get("endpoint")
+    found = found or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    return str(found) if found else f"the default endpoint for {urlparse(uri).scheme}://"
+
+
+def unreachable(exc: BaseException, uri: str, storage_options: dict[str, Any] | None) -> str:
+    """A sentence naming the endpoint if ``exc`` says the object store could not be reached."""
+    if is_local(uri) or not _UNREACHABLE.search(f"{type(exc).__name__}: {exc}"):
+        return ""
+    return (
+        f"the object store at {endpoint(uri, storage_options)} could not be reached; check that"
+        " it is running and reachable, then re-run. "
+    )

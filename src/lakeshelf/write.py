@@ -30,6 +30,7 @@ from lakeshelf import log, storage
 from lakeshelf.arrow_io import write_files
 from lakeshelf.errors import (
     CommitConflictError,
+    CommitUnknownError,
     LakeshelfError,
     SchemaMismatchError,
     UnsupportedFeatureError,
@@ -50,8 +51,7 @@ if TYPE_CHECKING:
 log_ = logging.getLogger(__name__)
 
 QUARANTINE_DIR = "_quarantine"  # data a quality gate refused, kept for inspection
-APPEND_COMMIT_RETRIES = 20  # delta-rs's rebases of an append onto concurrent commits
-APPEND_REPLANS = 5  # lakeshelf's re-plans of an append delta-rs refused as conflicting
+APPEND_ATTEMPTS = 25  # commits an append tries before giving up to concurrent writers
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 ENGINE = f"lakeshelf/{__version__}"
 
@@ -159,6 +159,8 @@ def _write_leased(
         )
         crash_point("after-commit")
         return version
+    except CommitUnknownError:  # the commit may reference the files: keep them
+        raise
     except LakeshelfError:
         remove_files(fs, plan.uri, moved)
         raise
@@ -198,7 +200,7 @@ class WritePlan:
         at = f"version {self.read_version}" if self.read_version is not None else "no table"
         return WriteError(
             f"writing {self.uri} failed before its commit; the table is unchanged ({at}): "
-            f"{first_line(exc)}"
+            f"{storage.unreachable(exc, self.uri, self.storage_options)}{first_line(exc)}"
         )
 
 
@@ -462,12 +464,13 @@ def commit_plan(
     adds = [AddAction(f.path, f.size, f.partition_values, now, True, f.stats) for f in files]
     transactions = [Transaction(*app_transaction)] if app_transaction else None
     info = _commit_info(plan, files, metadata, spark_app_id)
-    # An append that loses the race for a version is rebased by delta-rs onto the winner (appends
-    # do not conflict), at most APPEND_COMMIT_RETRIES times. An overwrite is never rebased: it
-    # replaces exactly the version it read, so any concurrent commit makes it fail.
-    retries = 0 if plan.mode == "overwrite" else APPEND_COMMIT_RETRIES
+    # delta-rs makes one attempt; lakeshelf decides about every retry. A commit whose response was
+    # lost may have landed, and delta-rs would rebase it onto itself and commit it twice; so after
+    # any failure lakeshelf first looks for its transaction id in the log. An append that lost the
+    # race for a version is re-planned onto the winner (appends do not conflict). An overwrite is
+    # never retried: it replaces exactly the version it read.
     properties = CommitProperties(
-        custom_metadata=info, app_transactions=transactions, max_commit_retries=retries
+        custom_metadata=info, app_transactions=transactions, max_commit_retries=0
     )
     partitions = plan.partitions or None
 
@@ -517,7 +520,7 @@ def commit_plan(
         return log.find_commit(uri, plan.txn, plan.read_version, plan.storage_options)
     if plan.mode == "append":
         _add_new_columns(plan, table)
-    for replans in range(APPEND_REPLANS + 1):
+    for attempt in range(1, APPEND_ATTEMPTS + 1):
         try:
             table.create_write_transaction(
                 adds,
@@ -537,18 +540,17 @@ def commit_plan(
             if latest == plan.read_version:
                 raise CommitConflictError(
                     f"the commit to {uri} failed, nothing was committed; re-run the write:"
-                    f" {first_line(exc)}"
+                    f" {storage.unreachable(exc, uri, plan.storage_options)}{first_line(exc)}"
                 ) from exc
             if plan.mode == "overwrite":
                 raise _overwrite_conflict(plan, latest) from exc
-            if replans == APPEND_REPLANS:
+            if attempt == APPEND_ATTEMPTS:
                 raise CommitConflictError(
-                    f"the append to {uri} lost to concurrent commits {APPEND_REPLANS + 1} times"
-                    f" (each rebased up to {APPEND_COMMIT_RETRIES} times), nothing was committed;"
-                    f" re-run the write: {first_line(exc)}"
+                    f"the append to {uri} lost to concurrent commits {APPEND_ATTEMPTS} times,"
+                    f" nothing was committed; re-run the write: {first_line(exc)}"
                 ) from exc
-            # delta-rs refuses an append whose snapshot lost files to a concurrent overwrite or
-            # delete; the rows do not depend on them, so append onto the table as it is now.
+            # Another writer committed first (or an overwrite removed files this append's
+            # snapshot had): the rows do not depend on them, so append onto the latest version.
             plan = _replanned_append(plan)
             table = plan.opened_table()
     return log.find_commit(uri, plan.txn, plan.read_version, plan.storage_options)
@@ -579,6 +581,12 @@ def _landed(plan: WritePlan) -> int | None:
         return log.find_commit(plan.uri, plan.txn, after, plan.storage_options)
     except LookupError:
         return None
+    except Exception as exc:
+        raise CommitUnknownError(
+            f"the commit to {plan.uri} failed and its log cannot be read to tell whether it"
+            f" landed: {storage.unreachable(exc, plan.uri, plan.storage_options)}"
+            f"{first_line(exc)}. Its data files were kept; re-running the job is safe."
+        ) from exc
 
 
 def _add_new_columns(plan: WritePlan, table: DeltaTable) -> None:

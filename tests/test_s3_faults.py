@@ -1,0 +1,164 @@
+"""Network faults between lakeshelf and S3, injected by a proxy in front of moto's server: a lost
+commit response is found by transaction id and never committed twice, an endpoint that stops
+mid-job gives a clear error and no partial version, and a writer killed while its commit is in
+flight leaves the previous version with a re-run that lands exactly once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import lakeshelf
+from lakeshelf import log
+from lakeshelf.errors import CommitUnknownError
+
+pytestmark = pytest.mark.slow
+
+COMMIT_PUT = r"/_delta_log/\d{20}\.json$"
+
+
+@pytest.fixture
+def proxy(s3_server):
+    sys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))
+    from tools.s3_fault_proxy import FaultProxy
+
+    started = FaultProxy(s3_server.endpoint, hold_seconds=60)
+    yield started
+    if started.process.poll() is None:
+        started.stop()
+
+
+def through(s3_server, proxy) -> dict[str, str]:
+    return {**s3_server.storage_options, "aws_endpoint_url": proxy.endpoint}
+
+
+def commits_of(uri, options) -> list[str]:
+    listing = log.list_log(uri, options)
+    return [
+        (log.read_commit_info(uri, v, options) or {}).get("lakeshelf", {}).get("txnId")
+        for v in sorted(listing.commits)
+    ]
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["create", "append"])
+def test_lost_commit_response_is_found_by_txn_id_not_committed_twice(
+    spark, s3_server, s3_bucket, proxy, existing
+):
+    uri = f"{s3_bucket}/lost"
+    options = through(s3_server, proxy)
+    if existing:
+        lakeshelf.write(spark.range(5), uri, storage_options=options)
+    proxy.arm("drop-response", COMMIT_PUT)
+
+    version = lakeshelf.write(spark.range(5, 8), uri, storage_options=options)
+
+    assert proxy.fired() == {"drop-response": 1}  # the commit landed, its answer never came
+    expected = 1 if existing else 0
+    assert version == expected and log.list_log(uri, options).latest == expected
+    txns = commits_of(uri, options)
+    assert len(txns) == len(set(txns)) == expected + 1  # no commit twice
+    ids = sorted(r.id for r in lakeshelf.read(uri, spark=spark, storage_options=options).collect())
+    assert ids == list(range(0 if existing else 5, 8))
+
+
+def test_endpoint_stopping_mid_publish_names_it_and_the_rerun_lands_once(
+    spark, s3_server, s3_bucket, proxy
+):
+    from tools.s3_fault_proxy import FaultProxy
+
+    uri = f"{s3_bucket}/down"
+    options = through(s3_server, proxy)
+    lakeshelf.write(spark.range(5), uri, storage_options=options)
+
+    def endpoint_goes_down(staged):  # data files are in the table folder, no commit yet
+        proxy.stop()
+        return {"rows": 3}
+
+    with pytest.raises(CommitUnknownError) as failed:
+        lakeshelf.write(spark.range(5, 8), uri, storage_options=options, audit=endpoint_goes_down)
+    message = str(failed.value)
+    assert proxy.endpoint in message and "re-run" in message
+    assert s3_server.SECRET_KEY not in message
+
+    back = FaultProxy(s3_server.endpoint, port=proxy.port)  # the endpoint comes back
+    try:
+        assert log.list_log(uri, options).latest == 0  # no partial version
+        assert lakeshelf.read(uri, spark=spark, storage_options=options).count() == 5
+        assert lakeshelf.write(spark.range(5, 8), uri, storage_options=options) == 1
+        ids = [r.id for r in lakeshelf.read(uri, spark=spark, storage_options=options).collect()]
+        assert sorted(ids) == list(range(8))
+        # the failed attempt could not release its lease while the store was down, so its kept
+        # files stay until the lease goes stale (tests/test_vacuum.py covers that expiry)
+        from lakeshelf.vacuum import vacuum
+
+        assert vacuum(uri, pinned=[], retain_hours=0, storage_options=options).removed_files == []
+        assert lakeshelf.read(uri, spark=spark, storage_options=options).count() == 8
+    finally:
+        back.stop()
+
+
+def test_writer_killed_while_its_commit_is_in_flight_then_rerun_lands_once(
+    spark, s3_server, s3_bucket, proxy, project_factory
+):
+    from lakeshelf.ingest import ingest
+
+    bucket = s3_bucket.removeprefix("s3://")
+    client = s3_server.client()
+    for n in range(3):
+        body = "id,name\n" + "".join(f"{n * 100 + i},x{i}\n" for i in range(100))
+        client.put_object(Bucket=bucket, Key=f"raw/{n}.csv", Body=body.encode())
+    options = through(s3_server, proxy)
+    project = project_factory(
+        {
+            "things": {
+                "layer": "bronze",
+                "source": {
+                    "path": f"{s3_bucket}/raw/*.csv",
+                    "format": "csv",
+                    "options": {"header": True},
+                },
+                "schema": {"id": "int", "name": "string"},
+            }
+        },
+        lake=f"{s3_bucket}/lake",
+        storage_options=options,
+    )
+    uri = project.table_uri("things")
+    proxy.arm("hold", r"/lake/bronze/things/_delta_log/\d{20}\.json$")
+
+    job = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lakeshelf.cli",
+            "ingest",
+            "things",
+            "--conf",
+            str(project.conf_dir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its JVM too, so the kill takes the whole job
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while proxy.fired().get("hold", 0) < 1:
+            assert job.poll() is None, "the job ended before its commit was held"
+            assert time.monotonic() < deadline, "the commit never started"
+            time.sleep(0.2)
+    finally:
+        os.killpg(job.pid, signal.SIGKILL)
+        job.wait(30)
+
+    assert log.list_log(uri, options) is None  # the killed commit never landed
+    first = ingest(project, "things", spark=spark)
+    again = ingest(project, "things", spark=spark)
+    assert first.version == 0 and first.rows_loaded == 300
+    assert again.version is None and again.already_loaded == 3
+    ids = [r.id for r in lakeshelf.read(uri, spark=spark, storage_options=options).collect()]
+    assert sorted(ids) == sorted(n * 100 + i for n in range(3) for i in range(100))
