@@ -31,6 +31,11 @@ class VersionNotFoundError(LakeshelfError):
     exit_code = 2
 
 
+class DamagedLogError(LakeshelfError):
+    """The table's Delta log is damaged (a missing commit, a corrupt checkpoint or commit file, a
+    ``_last_checkpoint`` that points nowhere); lakeshelf refuses to guess a snapshot."""
+
+
 class UnsupportedFeatureError(LakeshelfError):
     """The table uses a Delta feature lakeshelf cannot honour; reading or writing could be wrong."""
 

@@ -10,6 +10,7 @@ reader features lakeshelf does not honour are refused by name.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from urllib.parse import unquote, urlparse
 
 from lakeshelf import log, storage
 from lakeshelf.errors import (
+    DamagedLogError,
     TableNotFoundError,
     UnsupportedFeatureError,
     VersionNotFoundError,
@@ -174,9 +176,26 @@ def open_table(
                 f"{uri} uses a Delta feature lakeshelf cannot read ({first_line(exc)}); reading it"
                 " could return wrong rows, so lakeshelf refuses."
             ) from exc
+        if _LOG_DAMAGE.search(str(exc)):
+            at = "its latest version" if version is None else f"version {version}"
+            raise DamagedLogError(
+                f"the Delta log of {uri} is damaged and {at} cannot be reconstructed safely"
+                f" ({first_line(exc)}); lakeshelf refuses rather than read a wrong snapshot."
+                " Restore the missing or damaged files under _delta_log/ from a backup or the"
+                " source copy; versions the damage does not touch still read."
+            ) from exc
         raise VersionNotFoundError(
-            f"cannot load version {version} of {uri}: {first_line(exc)}"
+            f"cannot load version {version} of {uri}: "
+            f"{storage.unreachable(exc, uri, storage_options)}{first_line(exc)}"
         ) from exc
+
+
+# delta-rs's words for a log it cannot replay (as opposed to a version that does not exist)
+_LOG_DAMAGE = re.compile(
+    r"invalid checkpoint|gap|contiguous|corrupt|json error|parquet error|truncated|"
+    r"logsegment|checkpoint",
+    re.IGNORECASE,
+)
 
 
 def check_reader_protocol(table: DeltaTable, uri: str) -> None:
