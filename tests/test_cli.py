@@ -137,3 +137,44 @@ def test_rejected_data_exits_1_and_config_errors_exit_2(monkeypatch, capsys, pro
         assert code == 2 and "dataset" in err
     code, _, err = run(monkeypatch, capsys, "build", "o", "--conf", conf)
     assert code == 2 and "bronze" in err
+
+
+HOSTILE = ("../o", "/abs/o", "s3://bucket/o", "", "a b", "o/../../x")
+
+
+@pytest.mark.parametrize("bad", HOSTILE)
+def test_hostile_names_and_refs_exit_2_before_touching_storage(monkeypatch, capsys, tmp_path, bad):
+    conf = tmp_path / "conf"
+    (conf / "datasets").mkdir(parents=True)
+    (conf / "lakeshelf.yaml").write_text("lake: ./lake\n")
+    commands = [
+        ["ingest", bad],
+        ["build", bad],
+        ["vacuum", bad],
+        ["untag", bad],
+        ["tag", f"{bad}@1", "t"],
+        ["tag", "o@1", bad],
+        ["verify", f"{bad}@1"],
+        ["manifest", f"{bad}@1"],
+        ["lineage", f"{bad}@1"],
+    ]
+    for args in commands:
+        code, _, err = run(monkeypatch, capsys, *args, "--conf", str(conf))
+        assert code == 2, (args, err)
+        assert "Traceback" not in err and "internal error" not in err, (args, err)
+    assert not (tmp_path / "lake").exists() and not (tmp_path.parent / "o").exists()
+
+
+def test_a_dataset_table_never_resolves_outside_the_lake(project_factory):
+    from lakeshelf.config import DatasetConfig
+    from lakeshelf.errors import ConfigError
+
+    project = project_factory({})
+    forged = DatasetConfig.model_construct(name="../../escape", layer="bronze")
+    project.datasets["../../escape"] = forged  # bypassing the loader's validation
+    with pytest.raises(ConfigError):
+        project.table_uri("../../escape")
+    sneaky = DatasetConfig.model_construct(name="ok", layer="../..")
+    project.datasets["ok"] = sneaky
+    with pytest.raises(ConfigError, match="layer"):
+        project.table_uri("ok")

@@ -273,11 +273,12 @@ def tag(
 ) -> None:
     """Pin a published version under a tag name (moving a tag needs --force)."""
     from lakeshelf import registry
+    from lakeshelf.config import check_config_name
+    from lakeshelf.resolve import resolve_dataset
 
+    check_config_name(name, "tag name")
     project = _load(conf)
-    pinned = _resolve(ref, conf)
-    if pinned.dataset is None:
-        raise ConfigError("tags pin dataset versions: give DATASET@AT, not a path")
+    pinned = resolve_dataset(ref, project, "tag")
     options = project.lake.storage_options or None
     registry.record_of(project.lake_uri, pinned.dataset, pinned.version, options)
     event = registry.set_tag(

@@ -148,11 +148,18 @@ class Project(BaseModel):
 
     def table_uri(self, name: str) -> str:
         """Where the dataset's Delta table lives: ``<lake>/<layer>/<name>``."""
-        return storage.join(self.lake_uri, self.dataset(name).layer, name)
+        return self._inside_lake(self.dataset(name).layer, name)
 
     def quarantine_uri(self, name: str) -> str:
         """The quarantine table beside the dataset: ``<lake>/<layer>/<name>__quarantine``."""
-        return storage.join(self.lake_uri, self.dataset(name).layer, f"{name}__quarantine")
+        return self._inside_lake(self.dataset(name).layer, f"{name}__quarantine")
+
+    def _inside_lake(self, layer: str, folder: str) -> str:
+        # Names are validated on load; this holds even for a config built without validation.
+        check_config_name(folder, "dataset name")
+        if layer not in ("bronze", "silver", "gold"):
+            raise ConfigError(f"layer {layer!r} is not bronze, silver or gold")
+        return storage.join(self.lake_uri, layer, folder)
 
     def resolve_path(self, path: str) -> str:
         """A source path from config: URIs unchanged, local paths against the project folder."""
@@ -162,10 +169,10 @@ class Project(BaseModel):
         return os.path.normpath(expanded if os.path.isabs(expanded) else str(self.root / expanded))
 
 
-def check_config_name(name: str) -> str:
-    """Validate a dataset name given on the command line; ConfigError if it is unsafe."""
+def check_config_name(name: str, what: str = "dataset name") -> str:
+    """Validate a dataset or tag name given on the command line; ConfigError if it is unsafe."""
     try:
-        return check_name(name, "dataset name")
+        return check_name(name, what)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
 

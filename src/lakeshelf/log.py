@@ -71,7 +71,7 @@ def list_log(uri: str, storage_options: dict[str, Any] | None = None) -> LogList
     fs = storage.filesystem(uri, storage_options)
     try:
         entries = fs.ls(log_dir(uri), detail=True)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # e.g. a path to a file: no table
         return None
     commits: dict[int, float] = {}
     checkpoints: dict[int, float] = {}

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lakeshelf import registry
-from lakeshelf.resolve import Resolved, resolve
+from lakeshelf.resolve import Resolved, resolve_dataset
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -35,12 +35,7 @@ def _project(conf: str | None) -> Project:
 
 
 def _dataset_ref(ref: str, project: Project) -> Resolved:
-    from lakeshelf.errors import ConfigError
-
-    pinned = resolve(ref, project)
-    if pinned.dataset is None:
-        raise ConfigError(f"{ref!r}: the registry knows datasets by name, not by path")
-    return pinned
+    return resolve_dataset(ref, project)
 
 
 def manifest(ref: str, conf: str | None = None) -> dict[str, Any]:

@@ -78,6 +78,20 @@ def resolve(text: str | Ref, project: Project | None = None) -> Resolved:
     return Resolved(name, uri, resolve_version(uri, None, None, options), options)
 
 
+def resolve_dataset(text: str, project: Project, command: str = "this command") -> Resolved:
+    """Pin a ref that must name a dataset (not a path or URI), before any storage is touched.
+
+    Raises:
+        ConfigError: the ref is malformed, names a location, or an unknown dataset or tag.
+    """
+    ref = parse_ref(text)
+    if is_location(ref.table):
+        raise ConfigError(
+            f"{text!r} is a path: {command} takes a registered dataset as DATASET[@AT], by name"
+        )
+    return resolve(ref, project)
+
+
 def _at(name: str, uri: str, published: list, when: dt.datetime, options: dict | None) -> int:
     if not published:  # nothing registered: Delta's own rule on the table
         return resolve_version(uri, None, when, options)
