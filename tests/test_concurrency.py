@@ -6,10 +6,11 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from deltalake import DeltaTable
 
 import lakeshelf
 from lakeshelf import log
-from lakeshelf.errors import CommitConflictError
+from lakeshelf.errors import CommitConflictError, SchemaMismatchError
 
 pytestmark = pytest.mark.slow
 
@@ -149,3 +150,29 @@ def test_append_refused_by_delta_rs_after_an_overwrite_is_replanned_and_lands(sp
     frame = spark.createDataFrame([(7,)], "id long")
     assert lakeshelf.write(frame, uri, audit=overwrite_meanwhile) == 2
     assert sorted(r.id for r in lakeshelf.read(uri, spark=spark).collect()) == [5, 7]
+
+
+def test_append_racing_a_schema_change_fails_clearly_and_commits_nothing(spark, tmp_path):
+    uri = str(tmp_path / "t")
+    lakeshelf.write(spark.range(3).selectExpr("id", "'a' as tag"), uri)
+
+    def schema_changes_meanwhile(staged):  # runs after the append planned, before its commit
+        replacement = spark.range(2).selectExpr("cast(id as string) as id", "'b' as tag")
+        lakeshelf.write(replacement, uri, mode="overwrite", schema_mode="overwrite")
+        return {}
+
+    with pytest.raises(SchemaMismatchError, match="does not match the table's schema"):
+        lakeshelf.write(
+            spark.range(3, 6).selectExpr("id", "'c' as tag"), uri, audit=schema_changes_meanwhile
+        )
+    assert log.list_log(uri).latest == 1  # only the schema change landed
+    after = lakeshelf.read(uri, spark=spark)
+    assert dict(after.dtypes)["id"] == "string" and sorted(r.tag for r in after.collect()) == [
+        "b",
+        "b",
+    ]
+    on_disk = {p.name for p in (tmp_path / "t").glob("*.parquet")}
+    committed = {
+        p.rsplit("/", 1)[-1] for v in (0, 1) for p in DeltaTable(uri, version=v).file_uris()
+    }
+    assert on_disk == committed  # the refused append left no files behind

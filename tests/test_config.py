@@ -76,3 +76,15 @@ def test_yaml_is_loaded_safely(tmp_path):
     (conf / "lakeshelf.yaml").write_text("lake: !!python/object/apply:os.system ['echo pwned']")
     with pytest.raises(ConfigError, match="cannot read YAML"):
         load_project(conf)
+
+
+def test_yaml_is_loaded_safely_python_tags_are_refused_not_run(tmp_path):
+    conf = tmp_path / "conf"
+    (conf / "datasets").mkdir(parents=True)
+    marker = tmp_path / "pwned"
+    (conf / "lakeshelf.yaml").write_text(
+        f"lake: !!python/object/apply:os.system ['touch {marker}']\n"
+    )
+    with pytest.raises(ConfigError, match="cannot read YAML"):
+        load_project(conf)
+    assert not marker.exists()

@@ -103,6 +103,17 @@ def s3_project(tmp_path, s3_server, s3_bucket):
             "schema": {"id": "long", "amount": "double"},
             "max_bad_fraction": 0.5,
         },
+        "strict_orders": {  # its suite fails: the refused batch and report go to _quarantine
+            "layer": "bronze",
+            "source": {
+                "path": f"{s3_bucket}/raw/orders/1.csv",
+                "format": "csv",
+                "options": {"header": True},
+            },
+            "schema": {"id": "int", "amount": "double"},
+            "max_bad_fraction": 0.5,
+            "suite": "strict_orders",
+        },
         "net": {
             "layer": "silver",
             "inputs": {"orders": "orders@latest", "refunds": "refunds@latest"},
@@ -112,6 +123,16 @@ def s3_project(tmp_path, s3_server, s3_bucket):
     for name, body in datasets.items():
         (conf / "datasets" / f"{name}.yaml").write_text(yaml.safe_dump({"name": name, **body}))
     (conf / "suites" / "orders.json").write_text(json.dumps(ORDERS_SUITE))
+    strict = {
+        "name": "strict_orders",
+        "expectations": [
+            {
+                "type": "expect_column_max_to_be_between",
+                "kwargs": {"column": "amount", "max_value": 1},
+            }
+        ],
+    }
+    (conf / "suites" / "strict_orders.json").write_text(json.dumps(strict))
     (conf / "sql" / "net.sql").write_text(
         "SELECT o.id, o.amount - coalesce(r.amount, 0) AS net FROM orders o"
         " LEFT JOIN refunds r ON o.id = r.id"
@@ -156,7 +177,10 @@ def test_pipeline_on_s3_end_to_end_and_no_secret_anywhere(spark, s3_project, s3_
     conf, bucket = s3_project
     report = tmp_path / "validate.xml"
     commands = [
-        ["run"],
+        ["ingest", "orders"],
+        ["ingest", "refunds"],
+        ["build", "net"],
+        ["ingest", "strict_orders"],
         ["show", "net@latest", "--json", "--limit", "10"],
         ["validate", "orders@0", "--junit", str(report)],
         ["tag", "orders@0", "first"],
@@ -168,7 +192,12 @@ def test_pipeline_on_s3_end_to_end_and_no_secret_anywhere(spark, s3_project, s3_
         ["show", "orders@first", "--json"],
     ]
     codes, output = run_cli(conf, s3_server, commands, tmp_path)
-    assert codes == [0] * len(commands), output[-4000:]
+    expected = [0] * len(commands)
+    expected[3] = 1  # strict_orders: the gate refuses
+    assert codes == expected, output[-4000:]
+    # both debug logs were on: Python's, and delta-rs's object_store (which prints its credentials
+    # provider at this level)
+    assert "DEBUG" in output and "DEBUG object_store" in output
 
     options = s3_server.storage_options
     net = lakeshelf.read(f"s3://{bucket}/lake/silver/net", spark=spark, storage_options=options)
@@ -176,13 +205,16 @@ def test_pipeline_on_s3_end_to_end_and_no_secret_anywhere(spark, s3_project, s3_
     quarantine = f"s3://{bucket}/lake/bronze/refunds__quarantine"
     [bad] = lakeshelf.read(quarantine, spark=spark, storage_options=options).collect()
     assert bad.source_file.endswith("raw/refunds/2.parquet") and "Parquet" in bad.reason
-    assert "DEBUG" in output  # the debug logs really were on
 
     # Everything written into the bucket, and every local output: no credential anywhere.
     client = s3_server.client()
     keys = [o["Key"] for o in client.list_objects_v2(Bucket=bucket, Prefix="lake/")["Contents"]]
     assert any("/_delta_log/" in k for k in keys) and any("_registry" in k for k in keys)
     assert any(k.startswith("lake/bronze/orders__quarantine/") for k in keys)
+    assert any(
+        k.startswith("lake/bronze/strict_orders/_quarantine/") and k.endswith("report.json")
+        for k in keys
+    )
     texts = {"cli output": output, "junit": report.read_text()}
     for key in keys:
         texts[key] = client.get_object(Bucket=bucket, Key=key)["Body"].read().decode("latin-1")
