@@ -204,13 +204,52 @@ def s3_costs(spark, work: Path, rows: int, rounds: int) -> list[tuple[str, float
         read_s3 = timed(
             lambda: scan(lakeshelf.read(remote, spark=spark, storage_options=options)), rounds
         )
+        parse_local, parse_s3 = raw_parse_costs(spark, work, data, server, rounds)
         data.unpersist()
     finally:
         server.stop()
     return [
         (f"S3 write ({rows:,} rows): lakeshelf.write s3:// vs local", write_local, write_s3),
         (f"S3 read ({rows:,} rows): lakeshelf.read s3:// vs local", read_local, read_s3),
+        (f"S3 raw CSV parse ({rows:,} rows, 4 files): s3:// vs local", parse_local, parse_s3),
     ]
+
+
+def raw_parse_costs(spark, work: Path, data, server, rounds: int) -> tuple[float, float]:
+    """Parsing the same raw CSV files for an ingest: local (Spark's reader) vs s3:// (Python
+    workers), both through raw_parse.parse, which reads every file and counts the rows."""
+    from lakeshelf import raw_parse
+    from lakeshelf.config import DatasetConfig
+    from lakeshelf.sources import list_raw_files
+
+    local_dir = work / "raw-csv"
+    data.repartition(4).write.mode("overwrite").option("header", True).csv(str(local_dir))
+    client = server.client()
+    for path in sorted(local_dir.glob("*.csv")):
+        client.upload_file(str(path), "bench", f"raw/{path.name}")
+    columns = {f.name: f.dataType.simpleString() for f in data.schema.fields}
+    options = server.storage_options
+
+    def parse(pattern: str, storage_options: dict | None) -> Callable[[], object]:
+        cfg = DatasetConfig.model_validate(
+            {
+                "name": "bench",
+                "layer": "bronze",
+                "source": {"path": pattern, "format": "csv", "options": {"header": True}},
+                "schema": columns,
+            }
+        )
+        files = list_raw_files(pattern, storage_options)
+
+        def run() -> None:
+            with raw_parse.unsplit_files(spark):
+                raw_parse.parse(spark, cfg, files, storage_options).rows.unpersist()
+
+        return run
+
+    local = timed(parse(f"{local_dir}/*.csv", None), rounds)
+    remote = timed(parse("s3://bench/raw/*.csv", options), rounds)
+    return local, remote
 
 
 def log_resolution(work: Path, commits: int, rounds: int) -> list[tuple[str, float]]:

@@ -257,38 +257,17 @@ def test_crash_between_quarantine_and_data_commit_quarantines_once(spark, projec
 def test_sigkill_while_data_files_are_written_then_rerun_loads_exactly_once(
     spark, project_factory, raw
 ):
-    import signal
-    import time
+    from conftest import kill_ingest_when
 
     project = project_factory({"things": CSV})
     body = "".join(f"{i},n{i},{i}.5,2026-01-01\n" for i in range(400_000))
     raw("in/big.csv", "id,name,amount,day\n" + body)
     staging = os.path.join(project.table_uri("things"), "_staging")
-    job = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "lakeshelf.cli",
-            "ingest",
-            "things",
-            "--conf",
-            str(project.conf_dir),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # the kill takes its JVM too
-    )
-    try:
-        deadline = time.monotonic() + 240
-        while not any(  # Spark's output committer has started writing task files
-            "_temporary" in folder for folder, _, _ in os.walk(staging)
-        ):
-            assert job.poll() is None, "the job ended before writing its data files"
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-    finally:
-        os.killpg(job.pid, signal.SIGKILL)
-        job.wait(30)
+
+    def writing() -> bool:  # Spark's output committer has started writing task files
+        return any("_temporary" in folder for folder, _, _ in os.walk(staging))
+
+    kill_ingest_when(project.conf_dir, "things", writing)
 
     uri = project.table_uri("things")
     assert log.list_log(uri) is None  # killed mid-write: no version

@@ -6,10 +6,7 @@ flight leaves the previous version with a re-run that lands exactly once."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
-import time
 
 import pytest
 
@@ -102,11 +99,9 @@ def test_endpoint_stopping_mid_publish_names_it_and_the_rerun_lands_once(
         back.stop()
 
 
-def test_writer_killed_while_its_commit_is_in_flight_then_rerun_lands_once(
-    spark, s3_server, s3_bucket, proxy, project_factory
-):
-    from lakeshelf.ingest import ingest
-
+@pytest.fixture
+def things(s3_server, s3_bucket, proxy, project_factory):
+    """A project on an s3:// lake reached through the proxy; bronze ``things`` from 3 raw CSVs."""
     bucket = s3_bucket.removeprefix("s3://")
     client = s3_server.client()
     for n in range(3):
@@ -128,32 +123,20 @@ def test_writer_killed_while_its_commit_is_in_flight_then_rerun_lands_once(
         lake=f"{s3_bucket}/lake",
         storage_options=options,
     )
+    return project
+
+
+def test_writer_killed_while_its_commit_is_in_flight_then_rerun_lands_once(
+    spark, s3_server, proxy, things
+):
+    from conftest import kill_ingest_when
+    from lakeshelf.ingest import ingest
+
+    project, options = things, things.lake.storage_options
     uri = project.table_uri("things")
     proxy.arm("hold", r"/lake/bronze/things/_delta_log/\d{20}\.json$")
 
-    job = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "lakeshelf.cli",
-            "ingest",
-            "things",
-            "--conf",
-            str(project.conf_dir),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its JVM too, so the kill takes the whole job
-    )
-    try:
-        deadline = time.monotonic() + 240
-        while proxy.fired().get("hold", 0) < 1:
-            assert job.poll() is None, "the job ended before its commit was held"
-            assert time.monotonic() < deadline, "the commit never started"
-            time.sleep(0.2)
-    finally:
-        os.killpg(job.pid, signal.SIGKILL)
-        job.wait(30)
+    kill_ingest_when(project.conf_dir, "things", lambda: proxy.fired().get("hold", 0) >= 1)
 
     assert log.list_log(uri, options) is None  # the killed commit never landed
     first = ingest(project, "things", spark=spark)
@@ -162,3 +145,15 @@ def test_writer_killed_while_its_commit_is_in_flight_then_rerun_lands_once(
     assert again.version is None and again.already_loaded == 3
     ids = [r.id for r in lakeshelf.read(uri, spark=spark, storage_options=options).collect()]
     assert sorted(ids) == sorted(n * 100 + i for n in range(3) for i in range(100))
+
+
+def test_lost_response_to_a_registration_registers_once(spark, proxy, things):
+    from lakeshelf import registry
+    from lakeshelf.ingest import ingest
+
+    options = things.lake.storage_options
+    proxy.arm("drop-response", r"/_registry/versions/_delta_log/\d{20}\.json$")
+    assert ingest(things, "things", spark=spark).version == 0
+    assert proxy.fired() == {"drop-response": 1}
+    assert [r.version for r in registry.records(things.lake_uri, "things", options)] == [0]
+    assert sorted(log.list_log(registry.versions_uri(things.lake_uri), options).commits) == [0]

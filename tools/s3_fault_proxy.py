@@ -19,8 +19,6 @@ import argparse
 import http.client
 import json
 import re
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -144,26 +142,12 @@ class FaultProxy:
     """This proxy in its own process on a free loopback port, in front of ``upstream``."""
 
     def __init__(self, upstream: str, hold_seconds: float = 30.0, port: int = 0) -> None:
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                __file__,
-                "--upstream",
-                upstream,
-                "--hold-seconds",
-                str(hold_seconds),
-                "--port",
-                str(port),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
+        from tools.s3_server import start_listening
+
+        arguments = [__file__, "--upstream", upstream, "--hold-seconds", str(hold_seconds)]
+        self.process, self.endpoint = start_listening(
+            [*arguments, "--port", str(port)], "the fault proxy"
         )
-        line = self.process.stdout.readline() if self.process.stdout else ""
-        if not line.startswith("listening on "):
-            self.process.kill()
-            raise RuntimeError(f"the fault proxy did not start: {line!r}")
-        self.endpoint = line.split()[-1]
 
     def arm(self, mode: str, match: str, method: str = "PUT", times: int = 1) -> None:
         """Make the next ``times`` requests matching ``method`` and ``match`` fail with ``mode``."""

@@ -33,6 +33,18 @@ class Serialised:
             return list(self.app(environ, start_response))  # the whole response, under the lock
 
 
+def start_listening(arguments: list[str], what: str) -> tuple[subprocess.Popen, str]:
+    """Start ``python ARGUMENTS`` and wait for its ``listening on URL`` line; return both."""
+    process = subprocess.Popen(
+        [sys.executable, *arguments], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    line = process.stdout.readline() if process.stdout else ""
+    if not line.startswith("listening on "):
+        process.kill()
+        raise RuntimeError(f"{what} did not start: {line!r}")
+    return process, line.split()[-1]
+
+
 class S3Server:
     """This server running in its own process on a free loopback port, with fixed test keys."""
 
@@ -40,17 +52,7 @@ class S3Server:
     SECRET_KEY = "lakeshelf-test-secret-9f4b2c"
 
     def __init__(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, __file__, "--port", "0"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        line = self.process.stdout.readline() if self.process.stdout else ""
-        if not line.startswith("listening on "):
-            self.process.kill()
-            raise RuntimeError(f"the S3 server did not start: {line!r}")
-        self.endpoint = line.split()[-1]
+        self.process, self.endpoint = start_listening([__file__, "--port", "0"], "the S3 server")
 
     @property
     def storage_options(self) -> dict[str, str]:

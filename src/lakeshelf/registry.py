@@ -92,6 +92,9 @@ def identity() -> tuple[str, str]:
     return user, socket.gethostname()
 
 
+REGISTER_ATTEMPTS = 25
+
+
 def register(
     lake: str, record: VersionRecord, storage_options: dict[str, Any] | None = None
 ) -> bool:
@@ -102,13 +105,20 @@ def register(
     app = f"lakeshelf-registry/{record.dataset}"
     if _txn_version(uri, app, storage_options) >= record.version:
         return False
-    _append(
-        uri,
-        [asdict(record)],
-        _schema(VersionRecord),
-        storage_options,
-        CommitProperties(app_transactions=[Transaction(app, record.version)]),
+    # One delta-rs attempt per call: after a failure the txn tells whether it landed (a lost
+    # response), so a registration is never committed twice; otherwise try again.
+    properties = CommitProperties(
+        app_transactions=[Transaction(app, record.version)], max_commit_retries=0
     )
+    for attempt in range(1, REGISTER_ATTEMPTS + 1):
+        try:
+            _append(uri, [asdict(record)], _schema(VersionRecord), storage_options, properties)
+            return True
+        except Exception:
+            if _txn_version(uri, app, storage_options) >= record.version:
+                return True
+            if attempt == REGISTER_ATTEMPTS:
+                raise
     return True
 
 
