@@ -51,7 +51,7 @@ def test_truncated_gzip_is_quarantined_whole_and_the_rest_loads(spark, project_f
     project = project_factory({"g": CSV_GZ})
     good = raw("in/a.csv.gz", gzip.compress(csv_text(0, 50).encode()))
     whole = gzip.compress(csv_text(1000, 20000).encode())
-    broken = raw("in/b.csv.gz", whole[: len(whole) // 2])
+    broken = raw("in/b part.csv.gz", whole[: len(whole) // 2])  # a space: Spark encodes it
 
     result = ingest(project, "g", spark=spark)
 
@@ -98,3 +98,14 @@ def test_unreadable_files_beyond_max_bad_fraction_commit_nothing(spark, project_
     assert "b.parquet" in str(refused.value)
     assert log.list_log(project.table_uri("p")) is None
     assert log.list_log(project.quarantine_uri("p")) is None
+
+
+def test_a_batch_of_only_unreadable_files_is_refused_with_each_reason(spark, project_factory, raw):
+    project = project_factory({"p": PARQUET})
+    raw("p/a.parquet", parquet_bytes(0, 10)[:50])
+    raw("p/b.parquet", b"")
+    with pytest.raises(DataRejectedError) as refused:
+        ingest(project, "p", spark=spark)
+    message = str(refused.value)
+    assert "2 of 2 rows" in message and "a.parquet" in message and "b.parquet" in message
+    assert log.list_log(project.table_uri("p")) is None

@@ -157,3 +157,16 @@ def test_lost_response_to_a_registration_registers_once(spark, proxy, things):
     assert proxy.fired() == {"drop-response": 1}
     assert [r.version for r in registry.records(things.lake_uri, "things", options)] == [0]
     assert sorted(log.list_log(registry.versions_uri(things.lake_uri), options).commits) == [0]
+
+
+def test_lost_response_to_a_tag_event_records_it_once(spark, proxy, things):
+    from lakeshelf import registry
+    from lakeshelf.ingest import ingest
+
+    options = things.lake.storage_options
+    ingest(things, "things", spark=spark)
+    proxy.arm("drop-response", r"/_registry/tags/_delta_log/\d{20}\.json$")
+    registry.set_tag(things.lake_uri, "first", "things", 0, storage_options=options)
+    assert proxy.fired() == {"drop-response": 1}
+    assert sorted(log.list_log(registry.tags_uri(things.lake_uri), options).commits) == [0]
+    assert registry.tags(things.lake_uri, options)["first"].version == 0

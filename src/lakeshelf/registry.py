@@ -14,6 +14,7 @@ import datetime as dt
 import getpass
 import json
 import socket
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -92,33 +93,28 @@ def identity() -> tuple[str, str]:
     return user, socket.gethostname()
 
 
-REGISTER_ATTEMPTS = 25
+APPEND_ATTEMPTS = 25  # tries of one registry append against concurrent writers
 
 
 def register(
     lake: str, record: VersionRecord, storage_options: dict[str, Any] | None = None
 ) -> bool:
     """Append ``record`` unless that dataset version is already registered; True if appended."""
-    from deltalake.transaction import CommitProperties, Transaction
+    from deltalake.transaction import Transaction
 
     uri = versions_uri(lake)
     app = f"lakeshelf-registry/{record.dataset}"
     if _txn_version(uri, app, storage_options) >= record.version:
         return False
-    # One delta-rs attempt per call: after a failure the txn tells whether it landed (a lost
-    # response), so a registration is never committed twice; otherwise try again.
-    properties = CommitProperties(
-        app_transactions=[Transaction(app, record.version)], max_commit_retries=0
+    _append(
+        uri,
+        [asdict(record)],
+        _schema(VersionRecord),
+        storage_options,
+        Transaction(app, record.version),
+        # another process registered the same version meanwhile: do not add it twice
+        already_done=lambda: _txn_version(uri, app, storage_options) >= record.version,
     )
-    for attempt in range(1, REGISTER_ATTEMPTS + 1):
-        try:
-            _append(uri, [asdict(record)], _schema(VersionRecord), storage_options, properties)
-            return True
-        except Exception:
-            if _txn_version(uri, app, storage_options) >= record.version:
-                return True
-            if attempt == REGISTER_ATTEMPTS:
-                raise
     return True
 
 
@@ -234,20 +230,55 @@ def _append(
     rows: list[dict[str, Any]],
     schema: Any,
     storage_options: dict[str, Any] | None,
-    commit_properties: Any = None,
+    app_transaction: Any = None,
+    already_done: Callable[[], bool] | None = None,
 ) -> None:
+    """Append ``rows`` in one commit, exactly once.
+
+    delta-rs makes one attempt per try, because after a lost response it would rebase the landed
+    commit onto itself and commit it again. After a failure, the commit is looked up by the id in
+    its commitInfo; if it is not in the log (and ``already_done`` is not true), it is tried again.
+    """
+    import uuid
+
     import pyarrow as pa
     from deltalake import write_deltalake
+    from deltalake.transaction import CommitProperties
 
     storage.check_commit_safety(storage_options)
     table = pa.Table.from_pylist(rows, schema=schema)
-    write_deltalake(
-        uri,
-        table,
-        mode="append",
-        storage_options=storage_options,
-        commit_properties=commit_properties,
+    txn = uuid.uuid4().hex
+    properties = CommitProperties(
+        custom_metadata={"lakeshelf": {"txnId": txn, "operation": "REGISTRY APPEND"}},
+        app_transactions=[app_transaction] if app_transaction else None,
+        max_commit_retries=0,
     )
+    listing = log.list_log(uri, storage_options)
+    before = listing.latest if listing else -1
+    for attempt in range(1, APPEND_ATTEMPTS + 1):
+        try:
+            write_deltalake(
+                uri,
+                table,
+                mode="append",
+                storage_options=storage_options,
+                commit_properties=properties,
+            )
+            return
+        except Exception:
+            if _landed(uri, txn, before, storage_options) or (already_done and already_done()):
+                return
+            if attempt == APPEND_ATTEMPTS:
+                raise
+
+
+def _landed(uri: str, txn: str, after: int, storage_options: dict[str, Any] | None) -> bool:
+    """True if the commit carrying ``txn`` is in the log (its response was lost)."""
+    try:
+        log.find_commit(uri, txn, after, storage_options)
+    except LookupError:
+        return False
+    return True
 
 
 def _read(uri: str, dataset: str | None, storage_options: dict[str, Any] | None) -> list[dict]:
