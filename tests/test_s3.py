@@ -82,3 +82,22 @@ def test_unsafe_rename_is_refused_unless_opted_in(spark, s3_server, s3_bucket, m
         assert lakeshelf.write(spark.range(3), uri, storage_options=unsafe) == 0
     assert "UNSAFE" in caplog.text
     assert lakeshelf.read(uri, spark=spark, storage_options=unsafe).count() == 3
+
+
+def test_a_later_spark_application_with_a_filesystem_for_s3_gets_the_native_path():
+    import subprocess
+    import sys
+
+    script = (
+        "import lakeshelf; from lakeshelf import storage\n"
+        "a = lakeshelf.spark_session(master='local[1]')\n"
+        "print('first', storage.hadoop_can_open(a, 's3://b/t')); a.stop()\n"
+        "b = lakeshelf.spark_session(master='local[1]', conf={"
+        "'spark.hadoop.fs.s3.impl': 'org.apache.hadoop.fs.RawLocalFileSystem'})\n"
+        "print('second', storage.hadoop_can_open(b, 's3://b/t')); b.stop()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    answers = [line for line in done.stdout.splitlines() if line.startswith(("first", "second"))]
+    assert answers == ["first False", "second True"], done.stderr[-2000:]

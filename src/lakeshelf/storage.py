@@ -123,7 +123,7 @@ def check_commit_safety(storage_options: dict[str, Any] | None) -> None:
     )
 
 
-_HADOOP_SCHEMES: dict[str, bool] = {}
+_HADOOP_SCHEMES: dict[tuple[str, str], bool] = {}  # (Spark application id, scheme) -> can open
 
 
 def hadoop_can_open(spark: Any, uri: str) -> bool:
@@ -134,16 +134,17 @@ def hadoop_can_open(spark: Any, uri: str) -> bool:
     """
     if is_local(uri):
         return True
-    scheme = urlparse(uri).scheme
-    if scheme not in _HADOOP_SCHEMES:
+    # Per application: a later session in this process may have hadoop-aws configured.
+    key = (spark.sparkContext.applicationId, urlparse(uri).scheme)
+    if key not in _HADOOP_SCHEMES:
         jvm = spark.sparkContext._jvm
         conf = spark.sparkContext._jsc.hadoopConfiguration()
         try:
-            jvm.org.apache.hadoop.fs.FileSystem.getFileSystemClass(scheme, conf)
-            _HADOOP_SCHEMES[scheme] = True
+            jvm.org.apache.hadoop.fs.FileSystem.getFileSystemClass(key[1], conf)
+            _HADOOP_SCHEMES[key] = True
         except Exception:  # Hadoop's UnsupportedFileSystemException: no implementation
-            _HADOOP_SCHEMES[scheme] = False
-    return _HADOOP_SCHEMES[scheme]
+            _HADOOP_SCHEMES[key] = False
+    return _HADOOP_SCHEMES[key]
 
 
 def join(uri: str, *parts: str) -> str:
