@@ -10,6 +10,7 @@ features as of March" back by timestamp. Run with ``make demo`` or
 from __future__ import annotations
 
 import argparse
+import math
 import shutil
 import time
 from pathlib import Path
@@ -70,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  v{entry.version}  {entry.timestamp}  {entry.operation}  inputs: {pinned}")
 
     march = min(3, args.months)
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(as_of[march] + 0.5))
+    # whole seconds, rounded up: after month 3's commits, before month 4's (1.1 s later)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(math.ceil(as_of[march])))
     features = lakeshelf.read(gold, timestamp=stamp, spark=spark)
     months = sorted(r.month for r in features.select("month").distinct().collect())
     print(
