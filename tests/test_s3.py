@@ -101,3 +101,31 @@ def test_a_later_spark_application_with_a_filesystem_for_s3_gets_the_native_path
     )
     answers = [line for line in done.stdout.splitlines() if line.startswith(("first", "second"))]
     assert answers == ["first False", "second True"], done.stderr[-2000:]
+
+
+def test_credentials_from_the_standard_aws_environment_variables(s3_server, s3_bucket, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    uri = f"{s3_bucket}/from-env"
+    script = (
+        "import lakeshelf\n"
+        "s = lakeshelf.spark_session(master='local[2]')\n"
+        f"lakeshelf.write(s.range(10), {uri!r})\n"
+        f"lakeshelf.write(s.range(10, 15), {uri!r})\n"
+        f"old, new = lakeshelf.read({uri!r}, version=0), lakeshelf.read({uri!r})\n"
+        "print('rows', old.count(), new.count())\n"
+    )
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": s3_server.ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": s3_server.SECRET_KEY,
+        "AWS_ENDPOINT_URL": s3_server.endpoint,
+        "AWS_REGION": "us-east-1",
+        "AWS_ALLOW_HTTP": "true",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert "rows 10 15" in done.stdout, done.stderr[-3000:]
