@@ -21,6 +21,7 @@ from typing import Any
 from lakeshelf import log, storage
 from lakeshelf.config import check_name
 from lakeshelf.errors import ConfigError, LakeshelfError
+from lakeshelf.snapshot import open_table
 
 REGISTRY_DIR = "_registry"
 
@@ -282,22 +283,15 @@ def _landed(uri: str, txn: str, after: int, storage_options: dict[str, Any] | No
 
 
 def _read(uri: str, dataset: str | None, storage_options: dict[str, Any] | None) -> list[dict]:
-    from deltalake import DeltaTable
-
     if log.list_log(uri, storage_options) is None:
         return []
     filters = [("dataset", "=", dataset)] if dataset else None
-    return (
-        DeltaTable(uri, storage_options=storage_options)
-        .to_pyarrow_table(filters=filters)
-        .to_pylist()
-    )
+    table = open_table(uri, None, storage_options)
+    return table.to_pyarrow_table(filters=filters).to_pylist()
 
 
 def _txn_version(uri: str, app: str, storage_options: dict[str, Any] | None) -> int:
-    from deltalake import DeltaTable
-
     if log.list_log(uri, storage_options) is None:
         return -1
-    version = DeltaTable(uri, storage_options=storage_options).transaction_version(app)
+    version = open_table(uri, None, storage_options).transaction_version(app)
     return -1 if version is None else int(version)

@@ -95,6 +95,10 @@ OPT_IN_UNSAFE = "LAKESHELF_ALLOW_UNSAFE_RENAME"
 def check_commit_safety(storage_options: dict[str, Any] | None) -> None:
     """Refuse delta-rs's unsafe S3 commit mode unless ``$LAKESHELF_ALLOW_UNSAFE_RENAME=1``.
 
+    Called where delta-rs is handed storage options: ``snapshot.open_table`` (every table handle),
+    ``write.plan_write`` (every data write, including one that creates its table) and the
+    registry's appends.
+
     With ``AWS_S3_ALLOW_UNSAFE_RENAME`` delta-rs commits by copy-if-not-exists emulation that two
     concurrent writers can both win, silently losing a commit. lakeshelf's default (delta-rs's
     conditional put, ``If-None-Match``) is atomic on S3 and S3-compatible stores that support it.
