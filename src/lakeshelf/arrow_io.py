@@ -10,7 +10,7 @@ options, so they do not show in the Spark UI or in logs.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from lakeshelf import storage
@@ -95,11 +95,26 @@ def read_snapshot(
 
     schema = logical_type(snapshot.schema)
     splits = [split.files for split in DeltaReader(snapshot, schema).partitions()]
+    return per_item(
+        spark, splits, lambda files: read_files(snapshot, files, schema, storage_options), schema
+    )
 
-    def read_partition(batches: Iterator[Any]) -> Iterator[Any]:
+
+def per_item(
+    spark: SparkSession,
+    items: list[Any],
+    read: Callable[[Any], Iterator[Any]],
+    schema: Any,
+) -> DataFrame:
+    """The Arrow batches ``read(item)`` yields for every item, one Spark partition per item.
+
+    ``items`` and ``read`` travel to the workers inside the pickled task.
+    """
+
+    def run(batches: Iterator[Any]) -> Iterator[Any]:
         for batch in batches:
             for index in batch.column(0).to_pylist():
-                yield from read_files(snapshot, splits[index], schema, storage_options)
+                yield from read(items[index])
 
-    indexes = spark.range(0, len(splits), 1, numPartitions=max(1, len(splits)))
-    return indexes.mapInArrow(read_partition, schema)
+    indexes = spark.range(0, len(items), 1, numPartitions=max(1, len(items)))
+    return indexes.mapInArrow(run, schema)

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from lakeshelf import storage
+from lakeshelf.arrow_io import per_item
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -85,7 +86,7 @@ def text_lines(
         if tail:
             yield _lines_batch(pa, [tail], path, number)
 
-    return _per_file(spark, paths, read, schema).selectExpr(
+    return per_item(spark, paths, read, schema).selectExpr(
         "cast(_raw as string) as _raw", "_source_file", "_line"
     )
 
@@ -143,16 +144,4 @@ def parquet_rows(
         except Exception as exc:
             raise UnreadableFileError(path, exc) from exc
 
-    return _per_file(spark, paths, read, out)
-
-
-def _per_file(spark: SparkSession, paths: list[str], read: Any, schema: Any) -> DataFrame:
-    """``read(path)`` for every path, one Spark partition per file, as one DataFrame."""
-
-    def run(batches: Iterator[Any]) -> Iterator[Any]:
-        for batch in batches:
-            for index in batch.column(0).to_pylist():
-                yield from read(paths[index])
-
-    indexes = spark.range(0, len(paths), 1, numPartitions=max(1, len(paths)))
-    return indexes.mapInArrow(run, schema)
+    return per_item(spark, paths, read, out)
