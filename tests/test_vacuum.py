@@ -129,10 +129,12 @@ def test_vacuum_removes_a_crashed_writers_files_once_its_lease_is_stale(spark, t
     env = {**os.environ, "LAKESHELF_CRASH_AT": "before-commit"}
     died = subprocess.run([sys.executable, "-c", crash], env=env, capture_output=True, timeout=300)
     assert died.returncode == 137
-    data = lambda: sorted(  # noqa: E731
-        p.name for p in (tmp_path / "table").glob("*.parquet")
-    )
-    orphans = [n for n in data() if n not in {a for a in _referenced_names(table)}]
+
+    def data() -> list[str]:
+        return sorted(p.name for p in (tmp_path / "table").glob("*.parquet"))
+
+    referenced = set(_referenced_names(table))
+    orphans = [n for n in data() if n not in referenced]
     assert orphans, "the crashed write left its data files"
     leases = list((tmp_path / "table" / "_staging").glob("*.lease"))
     assert len(leases) == 1

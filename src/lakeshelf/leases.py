@@ -62,12 +62,13 @@ def write_lease(fs: Any, uri: str, txn: str) -> Iterator[None]:
         release(fs, uri, txn)
 
 
-def live_leases(fs: Any, uri: str, now: float | None = None) -> tuple[set[str], list[str]]:
-    """Transaction ids with a live lease, and the staging paths of stale ones (dead writers).
+def live_leases(fs: Any, uri: str) -> tuple[set[str], list[str]]:
+    """Transaction ids with a live lease, and the staging paths dead writers left.
 
-    Stale paths are the lease files and staging folders older than :data:`LEASE_HOURS`.
+    A lease is live until it is :data:`LEASE_HOURS` old. Left behind are stale leases and every
+    staging folder whose transaction has no live lease (writers remove both before they end).
     """
-    now = time.time() if now is None else now
+    now = time.time()
     live: set[str] = set()
     stale: list[str] = []
     try:

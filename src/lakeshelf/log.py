@@ -135,3 +135,16 @@ def find_commit(
         if (info.get("lakeshelf") or {}).get("txnId") == txn_id:
             return version
     raise LookupError(f"no commit of transaction {txn_id} in {uri} after version {after}")
+
+
+def landed(
+    uri: str, txn_id: str, after: int, storage_options: dict[str, Any] | None = None
+) -> int | None:
+    """The version holding ``txn_id``'s commit after ``after``, or None if it is not in the log.
+
+    Asked after a failed commit attempt: the attempt may have landed with its response lost.
+    """
+    try:
+        return find_commit(uri, txn_id, after, storage_options)
+    except LookupError:
+        return None

@@ -267,19 +267,12 @@ def _append(
             )
             return
         except Exception:
-            if _landed(uri, txn, before, storage_options) or (already_done and already_done()):
+            if log.landed(uri, txn, before, storage_options) is not None:
+                return  # it landed; only the answer was lost
+            if already_done and already_done():
                 return
             if attempt == APPEND_ATTEMPTS:
                 raise
-
-
-def _landed(uri: str, txn: str, after: int, storage_options: dict[str, Any] | None) -> bool:
-    """True if the commit carrying ``txn`` is in the log (its response was lost)."""
-    try:
-        log.find_commit(uri, txn, after, storage_options)
-    except LookupError:
-        return False
-    return True
 
 
 def _read(uri: str, dataset: str | None, storage_options: dict[str, Any] | None) -> list[dict]:

@@ -192,8 +192,7 @@ def open_table(
 
 # delta-rs's words for a log it cannot replay (as opposed to a version that does not exist)
 _LOG_DAMAGE = re.compile(
-    r"invalid checkpoint|gap|contiguous|corrupt|json error|parquet error|truncated|"
-    r"logsegment|checkpoint",
+    r"checkpoint|gap|contiguous|corrupt|json error|parquet error|truncated|logsegment",
     re.IGNORECASE,
 )
 

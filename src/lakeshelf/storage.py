@@ -170,8 +170,7 @@ _UNREACHABLE = re.compile(
 
 def endpoint(uri: str, storage_options: dict[str, Any] | None) -> str:
     """The object-store endpoint ``uri`` is reached through, for messages (never credentials)."""
-    options = {k.lower().removeprefix("aws_"): v for k, v in (storage_options or {}).items()}
-    found = options.get("endpoint_url") or options.get("endpoint")
+    found = fsspec_options("s3", storage_options).get("endpoint_url")
     found = found or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
     return str(found) if found else f"the default endpoint for {urlparse(uri).scheme}://"
 

@@ -56,7 +56,8 @@ def vacuum(
         full=True,
     )
     held, stale = live_leases(fs, uri)  # after the listing: see the module docstring
-    referenced = _referenced(uri, storage_options)
+    latest = open_table(uri, None, storage_options)  # after the leases
+    referenced = _referenced(latest)
     doomed = sorted(
         path
         for path in candidates
@@ -67,7 +68,7 @@ def vacuum(
             _remove(fs, storage.join(uri, path))
         for path in stale:
             _remove(fs, path, recursive=True)
-        _record(uri, storage_options, doomed, pinned, retain_hours)
+        _record(latest, doomed, pinned, retain_hours)
     result = CleanupResult(doomed, pinned_versions=sorted(pinned), dry_run=dry_run)
     result.removed_log_files, result.log_floor = cleanup_log(
         uri,
@@ -79,25 +80,18 @@ def vacuum(
     return result
 
 
-def _referenced(uri: str, storage_options: dict[str, Any] | None) -> set[str]:
-    """Relative paths of the data files the table's latest version references."""
+def _referenced(table: Any) -> set[str]:
+    """Relative paths of the data files ``table`` (a delta-rs snapshot) references."""
     import pyarrow as pa
 
-    actions = pa.table(open_table(uri, None, storage_options).get_add_actions(flatten=True))
+    actions = pa.table(table.get_add_actions(flatten=True))
     return set(actions.column("path").to_pylist())
 
 
-def _record(
-    uri: str,
-    storage_options: dict[str, Any] | None,
-    removed: list[str],
-    pinned: list[int],
-    retain_hours: float,
-) -> None:
-    """Record the vacuum in the table's history as a commit without data changes."""
+def _record(table: Any, removed: list[str], pinned: list[int], retain_hours: float) -> None:
+    """Record the vacuum in ``table``'s history as a commit without data changes."""
     from deltalake.transaction import CommitProperties
 
-    table = open_table(uri, None, storage_options)
     info = {
         "lakeshelf": {
             "operation": "VACUUM",

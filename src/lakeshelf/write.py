@@ -578,9 +578,7 @@ def _landed(plan: WritePlan) -> int | None:
     """The version holding this write's commit if it is in the log (None if it is not)."""
     after = -1 if plan.read_version is None else plan.read_version
     try:
-        return log.find_commit(plan.uri, plan.txn, after, plan.storage_options)
-    except LookupError:
-        return None
+        return log.landed(plan.uri, plan.txn, after, plan.storage_options)
     except Exception as exc:
         raise CommitUnknownError(
             f"the commit to {plan.uri} failed and its log cannot be read to tell whether it"
