@@ -88,4 +88,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from lakeshelf.cli import end_process
+
+    end_process(main())

@@ -2,11 +2,11 @@
 
 import argparse
 
-from lakeshelf.cli import main
+from lakeshelf.cli import console
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--conf", default=None, help="configuration folder (default ./conf)")
     parser.add_argument("--dataset", required=True, help="bronze dataset to ingest")
     args = parser.parse_args()
-    main(["ingest", args.dataset, *(["--conf", args.conf] if args.conf else [])])
+    console(["ingest", args.dataset, *(["--conf", args.conf] if args.conf else [])])

@@ -2,10 +2,10 @@
 
 import argparse
 
-from lakeshelf.cli import main
+from lakeshelf.cli import console
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--conf", default=None, help="configuration folder (default ./conf)")
     args = parser.parse_args()
-    main(["run", *(["--conf", args.conf] if args.conf else [])])
+    console(["run", *(["--conf", args.conf] if args.conf else [])])

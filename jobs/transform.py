@@ -2,11 +2,11 @@
 
 import argparse
 
-from lakeshelf.cli import main
+from lakeshelf.cli import console
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--conf", default=None, help="configuration folder (default ./conf)")
     parser.add_argument("--dataset", required=True, help="derived dataset to build")
     args = parser.parse_args()
-    main(["build", args.dataset, *(["--conf", args.conf] if args.conf else [])])
+    console(["build", args.dataset, *(["--conf", args.conf] if args.conf else [])])

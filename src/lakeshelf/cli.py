@@ -6,11 +6,12 @@ and configuration, 1 for failed gates and verification); ``--debug`` shows the t
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
 import sys
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -451,5 +452,50 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
 
 
+def console(argv: list[str] | None = None) -> NoReturn:
+    """Entry point of the ``lakeshelf`` script and the jobs: run a command, end with its code.
+
+    The process ends with exactly the command's exit code (0 ok, 1 failed, 2 usage), whatever a
+    third-party library leaves running: threads of native libraries (Arrow's scanners, for one)
+    can abort an interpreter's teardown with SIGABRT (exit 134) after the work is done, and an
+    orchestrator would read that as a failure. So output is flushed, logging is shut down, a
+    Spark session this process runs is stopped, and the process exits at once.
+    """
+    code = 0
+    try:
+        main(argv)
+    except SystemExit as exc:
+        code = exit_status(exc.code)
+    end_process(code)
+
+
+def exit_status(code: object) -> int:
+    """The process exit status ``sys.exit(code)`` means (None is 0, text is 1, as Python does)."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
+
+
+def end_process(code: int) -> NoReturn:
+    """Stop this process's Spark session if it has one, flush everything, exit with ``code``."""
+    import logging
+    import os
+
+    pyspark_sql = sys.modules.get("pyspark.sql")
+    if pyspark_sql is not None:
+        session = pyspark_sql.SparkSession.getActiveSession()
+        if session is not None:
+            with contextlib.suppress(Exception):  # the exit code is the command's
+                session.stop()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a closed pipe: nothing more to say on it
+            stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    main()
+    console()

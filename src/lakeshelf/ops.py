@@ -10,7 +10,7 @@ from typing import Any
 
 from lakeshelf import log, storage
 from lakeshelf.errors import LakeshelfError
-from lakeshelf.snapshot import first_line, open_table, resolve_version
+from lakeshelf.snapshot import arrow_table, first_line, open_table, resolve_version
 from lakeshelf.version import __version__
 
 
@@ -114,14 +114,13 @@ def detail(
     uri: str, *, version: int | None = None, storage_options: dict[str, Any] | None = None
 ) -> TableDetail:
     """Schema, partitioning, protocol and size of a version (latest by default)."""
-    import pyarrow as pa
 
     uri = storage.normalize_uri(uri)
     resolved = resolve_version(uri, version, None, storage_options)
     table = open_table(uri, resolved, storage_options)
     protocol = table.protocol()
     metadata = table.metadata()
-    actions = pa.table(table.get_add_actions(flatten=True))
+    actions = arrow_table(table.get_add_actions(flatten=True))
     records = actions.column("num_records").to_pylist()
     created = metadata.created_time
     return TableDetail(

@@ -213,6 +213,17 @@ def check_reader_protocol(table: DeltaTable, uri: str) -> None:
         )
 
 
+def arrow_table(result: Any) -> Any:
+    """A pyarrow Table from a delta-rs (arro3) result, read through the Arrow C stream.
+
+    ``pa.table()`` would first probe for a pandas DataFrame, and importing pandas costs about
+    half a second on every CLI command that only reads the log.
+    """
+    import pyarrow as pa
+
+    return pa.RecordBatchReader.from_stream(result).read_all()
+
+
 def first_line(exc: BaseException) -> str:
     """The first non-empty line of an exception's message."""
     for line in str(exc).splitlines():
@@ -287,13 +298,12 @@ def _version_at(uri: str, listing: log.LogListing, when: dt.datetime) -> int:
 
 
 def _describe(table: DeltaTable, uri: str, version: int) -> Snapshot:
-    import pyarrow as pa
 
     metadata = table.metadata()
     schema_json = table.schema().to_json()
     partition_columns = list(metadata.partition_columns)
     mode = (metadata.configuration or {}).get("delta.columnMapping.mode", "none")
-    actions = pa.table(table.get_add_actions(flatten=True))
+    actions = arrow_table(table.get_add_actions(flatten=True))
     physical = _partition_physical_names(schema_json, partition_columns, mode)
     records = actions.column("num_records").to_pylist()
     sizes = actions.column("size_bytes").to_pylist()
@@ -353,9 +363,8 @@ def _absolute(uri: str, path: str) -> str:
 
 def _deleted_rows(table: DeltaTable, uri: str) -> dict[str, list[int]]:
     import numpy as np
-    import pyarrow as pa
 
-    vectors = pa.table(table.deletion_vectors())
+    vectors = arrow_table(table.deletion_vectors())
     # delta-rs names files under its canonical table URI (symlinks resolved); key them by the
     # path relative to that root so they match the snapshot's files.
     root = table.table_uri.rstrip("/") + "/"

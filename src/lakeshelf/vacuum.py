@@ -22,7 +22,7 @@ from typing import Any
 
 from lakeshelf import log, storage
 from lakeshelf.leases import live_leases
-from lakeshelf.snapshot import open_table
+from lakeshelf.snapshot import arrow_table, open_table
 
 
 @dataclass
@@ -82,9 +82,8 @@ def vacuum(
 
 def _referenced(table: Any) -> set[str]:
     """Relative paths of the data files ``table`` (a delta-rs snapshot) references."""
-    import pyarrow as pa
 
-    actions = pa.table(table.get_add_actions(flatten=True))
+    actions = arrow_table(table.get_add_actions(flatten=True))
     return set(actions.column("path").to_pylist())
 
 
