@@ -24,9 +24,11 @@ demo: $(VENV)/.installed  ## run the main job on the embedded default (local Spa
 bench: $(VENV)/.installed  ## lakeshelf vs plain Spark on the same data; prints ratios
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
 
-lint: $(VENV)/.installed  ## ruff check and format check
+lint: $(VENV)/.installed  ## ruff, import contracts (import-linter), no cycles, short import chains
 	$(VENV)/bin/ruff check src tests jobs benchmarks tools
 	$(VENV)/bin/ruff format --check src tests jobs benchmarks tools
+	$(VENV)/bin/lint-imports --no-cache --no-logo
+	$(PY) -m tools.import_graph
 
 cluster-up: $(VENV)/.installed  ## start a standalone Spark master + 2 workers on 127.0.0.1
 	$(PY) -m tools.cluster up

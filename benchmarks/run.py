@@ -158,8 +158,8 @@ def publish_costs(
 ) -> list[tuple[str, float, float]]:
     """Fingerprint and quality gate against one plain scan of the same table version."""
     import lakeshelf
-    from lakeshelf.fingerprint import fingerprint
     from lakeshelf.gate import run_suite
+    from lakeshelf.registry.fingerprint import fingerprint
 
     table = str(work / "table")
     frame = lakeshelf.read(table, spark=spark)
@@ -217,10 +217,12 @@ def s3_costs(spark, work: Path, rows: int, rounds: int) -> list[tuple[str, float
 
 def raw_parse_costs(spark, work: Path, data, server, rounds: int) -> tuple[float, float]:
     """Parsing the same raw CSV files for an ingest: local (Spark's reader) vs s3:// (Python
-    workers), both through raw_parse.parse, which reads every file and counts the rows."""
-    from lakeshelf import raw_parse
+    workers), both through the ingest's parser, which reads every file and counts the rows."""
     from lakeshelf.config import DatasetConfig
-    from lakeshelf.sources import list_raw_files
+    from lakeshelf.pipeline.parse import parse as parse_batch
+    from lakeshelf.pipeline.parse import unsplit_files
+    from lakeshelf.pipeline.sources import list_raw_files
+    from lakeshelf.storage import Location
 
     local_dir = work / "raw-csv"
     data.repartition(4).write.mode("overwrite").option("header", True).csv(str(local_dir))
@@ -239,11 +241,12 @@ def raw_parse_costs(spark, work: Path, data, server, rounds: int) -> tuple[float
                 "schema": columns,
             }
         )
-        files = list_raw_files(pattern, storage_options)
+        source = Location.of(pattern, storage_options)
+        files = list_raw_files(source)
 
         def run() -> None:
-            with raw_parse.unsplit_files(spark):
-                raw_parse.parse(spark, cfg, files, storage_options).rows.unpersist()
+            with unsplit_files(spark):
+                parse_batch(spark, cfg, files, source).rows.unpersist()
 
         return run
 
@@ -257,11 +260,12 @@ def log_resolution(work: Path, commits: int, rounds: int) -> list[tuple[str, flo
     import pyarrow as pa
     from deltalake import write_deltalake
 
-    from lakeshelf.snapshot import load_snapshot, resolve_version
+    from lakeshelf.storage import Location
+    from lakeshelf.table import load_snapshot, resolve_version
 
-    uri = str(work / "many_commits")
+    uri = Location.of(work / "many_commits")
     for i in range(commits):
-        write_deltalake(uri, pa.table({"id": [i]}), mode="append")
+        write_deltalake(uri.uri, pa.table({"id": [i]}), mode="append")
     middle = commits // 2
     when = dt.datetime.now(dt.timezone.utc)
     return [

@@ -26,9 +26,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import lakeshelf
     from lakeshelf.config import load_project
-    from lakeshelf.ingest import ingest
-    from lakeshelf.provenance import manifest
-    from lakeshelf.transform import build
+    from lakeshelf.pipeline import build, ingest
+    from lakeshelf.registry import manifest
 
     project = load_project(args.conf)
     raw = project.root / "raw"
@@ -88,6 +87,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from lakeshelf.cli import end_process
+    from lakeshelf.cli.main import end_process
 
     end_process(main())

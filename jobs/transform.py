@@ -2,7 +2,7 @@
 
 import argparse
 
-from lakeshelf.cli import console
+from lakeshelf.cli.main import console
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)

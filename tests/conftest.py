@@ -5,12 +5,12 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from helpers import REPO  # also puts the repository on sys.path (tools/)
+
 GOLDEN = Path(os.environ.get("LAKESHELF_GOLDEN", REPO.parent / "shared" / "golden"))
 
 
@@ -119,7 +119,6 @@ def raw(tmp_path):
 @pytest.fixture(scope="session")
 def s3_server():
     """moto's S3 server in its own process on a free loopback port, stopped after the run."""
-    sys.path.insert(0, str(REPO))
     from tools.s3_server import S3Server
 
     server = S3Server()
@@ -137,27 +136,3 @@ def s3_bucket(s3_server, request) -> str:
     bucket = f"{name}-{uuid.uuid4().hex[:8]}"
     s3_server.client().create_bucket(Bucket=bucket)
     return f"s3://{bucket}"
-
-
-def kill_ingest_when(conf_dir, dataset: str, ready, timeout: float = 240) -> None:
-    """Run ``lakeshelf ingest DATASET`` in its own process group and SIGKILL the whole job (its
-    JVM too) as soon as ``ready()`` is true; fail if the job ends first or ``ready`` never is."""
-    import signal
-    import subprocess
-    import time
-
-    job = subprocess.Popen(
-        [sys.executable, "-m", "lakeshelf.cli", "ingest", dataset, "--conf", str(conf_dir)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + timeout
-        while not ready():
-            assert job.poll() is None, "the job ended before the moment to kill it"
-            assert time.monotonic() < deadline, "the moment to kill the job never came"
-            time.sleep(0.01)
-    finally:
-        os.killpg(job.pid, signal.SIGKILL)
-        job.wait(30)

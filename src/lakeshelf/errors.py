@@ -72,3 +72,11 @@ class GateFailedError(LakeshelfError):
     def __init__(self, message: str, report: dict | None = None) -> None:
         super().__init__(message)
         self.report = report or {}
+
+
+def first_line(exc: BaseException) -> str:
+    """The first non-empty line of an exception's message (for one-line errors)."""
+    for line in str(exc).splitlines():
+        if line.strip():
+            return line.strip()
+    return type(exc).__name__

@@ -31,7 +31,7 @@ def log_input(ref: str, conf: str | None = None, context: str = "training") -> d
             "logging to MLflow needs mlflow: pip install 'lakeshelf[mlflow]'"
         ) from None
 
-    from lakeshelf.provenance import manifest
+    from lakeshelf.registry import manifest
 
     record = manifest(ref, conf)
     name, version = record["dataset"], record["version"]

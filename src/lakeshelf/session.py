@@ -1,8 +1,9 @@
-"""Building and preparing Spark sessions for lakeshelf.
+"""Building and preparing Spark sessions for lakeshelf (the session factory).
 
 ``spark_session()`` returns a session configured for Delta-compatible Parquet (microsecond
-timestamps, UTC) with the ``delta`` data source registered. It honours a session that already
-exists (for example one built by ``spark-submit``) and only adds lakeshelf's settings to it.
+timestamps, UTC). It honours a session that already exists (for example one built by
+``spark-submit``) and only adds lakeshelf's settings to it. ``format("delta")`` is available in
+every session without registration (see ``pyspark_lakeshelf``).
 """
 
 from __future__ import annotations
@@ -13,21 +14,12 @@ import sys
 from typing import TYPE_CHECKING, Any, Literal
 
 from lakeshelf.errors import ConfigError
+from lakeshelf.table import apply_runtime_conf
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 log = logging.getLogger(__name__)
-
-#: Settings lakeshelf needs on every session that writes or reads its tables. They are runtime SQL
-#: settings, so they can be applied to a session someone else built.
-RUNTIME_CONF: dict[str, str] = {
-    # Delta stores timestamps as INT64 microseconds; Spark's default (INT96) is not what other
-    # readers expect.
-    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
-    # Column mapping mode "id" matches Parquet columns by field id.
-    "spark.sql.parquet.fieldId.read.enabled": "true",
-}
 
 #: Defaults for a session lakeshelf starts itself; a caller's ``conf`` overrides them.
 LOCAL_DEFAULTS: dict[str, str] = {
@@ -57,7 +49,7 @@ def spark_session(
         master: Spark master for a new session; ``local[*]`` unless ``spark-submit`` or the
             ``MASTER`` environment chose one.
         conf: extra Spark settings for a new session (they win over lakeshelf's defaults).
-        engine: ``"lakeshelf"`` (default) registers lakeshelf's ``delta`` data source;
+        engine: ``"lakeshelf"`` (default) serves ``delta`` with lakeshelf's data source;
             ``"delta-spark"`` configures delta-spark's JVM jars instead (needs the ``delta-spark``
             extra and access to Maven Central).
 
@@ -93,24 +85,13 @@ def spark_session(
     return active
 
 
-def apply_runtime_conf(spark: SparkSession) -> SparkSession:
-    """Apply the runtime settings lakeshelf's Parquet reads and writes rely on to ``spark``."""
-    for key, value in RUNTIME_CONF.items():
-        spark.conf.set(key, value)
-    return spark
-
-
 def prepare_session(spark: SparkSession) -> SparkSession:
-    """Apply lakeshelf's runtime settings to ``spark`` and make the ``delta`` format available.
+    """Apply lakeshelf's runtime settings to ``spark`` and return it.
 
-    If delta-spark's JVM data source is on the classpath, ``format("delta")`` is left to it.
+    ``format("delta")`` needs nothing more: Spark finds lakeshelf's data source by itself
+    (``pyspark_lakeshelf``), and leaves the name to delta-spark when its JVM jars are present.
     """
-    apply_runtime_conf(spark)
-    if not jvm_delta_available(spark):
-        from lakeshelf.delta_format import register
-
-        register(spark)
-    return spark
+    return apply_runtime_conf(spark)
 
 
 def jvm_delta_available(spark: SparkSession) -> bool:

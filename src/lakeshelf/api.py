@@ -1,0 +1,160 @@
+"""lakeshelf's Python API: the functions ``import lakeshelf`` offers, composed from the rooms.
+
+Each takes a table location (a path or URI) plus ``storage_options`` in delta-rs's keys, as it
+always has, and turns them into one :class:`lakeshelf.storage.Location` at this boundary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from lakeshelf import table as tables
+from lakeshelf.storage import Location
+
+if TYPE_CHECKING:
+    import os
+
+    from pyspark.sql import DataFrame, SparkSession
+
+    from lakeshelf.config import Project
+    from lakeshelf.registry import Validation, Verification
+    from lakeshelf.table import Audit, HistoryEntry, TableDetail
+
+
+def write(
+    df: DataFrame,
+    uri: str | os.PathLike[str],
+    *,
+    mode: str = "append",
+    partition_by: list[str] | str | None = None,
+    metadata: dict[str, Any] | None = None,
+    schema_mode: str | None = None,
+    app_transaction: tuple[str, int] | None = None,
+    storage_options: dict[str, Any] | None = None,
+    audit: Audit | None = None,
+) -> int:
+    """Write ``df`` as one new version of the Delta table at ``uri``; return the version.
+
+    See :func:`lakeshelf.table.write` for the arguments and errors.
+    """
+    return tables.write(
+        df,
+        Location.of(uri, storage_options),
+        mode=mode,  # type: ignore[arg-type]
+        partition_by=partition_by,
+        metadata=metadata,
+        schema_mode=schema_mode,  # type: ignore[arg-type]
+        app_transaction=app_transaction,
+        audit=audit,
+    )
+
+
+def read(
+    uri: str | os.PathLike[str],
+    *,
+    version: int | None = None,
+    timestamp: str | dt.datetime | None = None,
+    spark: SparkSession | None = None,
+    storage_options: dict[str, Any] | None = None,
+) -> DataFrame:
+    """Read one version of a Delta table as a Spark DataFrame.
+
+    Args:
+        uri: table location (local path or URI).
+        version: version number to read.
+        timestamp: read the latest version committed at or before this time (ISO-8601 or datetime).
+        spark: session to use; the active one (or a new local one) if None.
+        storage_options: credentials and endpoint for object storage.
+
+    Raises:
+        TableNotFoundError, VersionNotFoundError, UnsupportedFeatureError: before a JVM starts.
+    """
+    from lakeshelf.session import spark_session
+
+    snapshot = tables.load_snapshot(Location.of(uri, storage_options), version, timestamp)
+    spark = tables.apply_runtime_conf(spark) if spark is not None else spark_session()
+    return tables.snapshot_dataframe(spark, snapshot)
+
+
+def history(
+    uri: str | os.PathLike[str],
+    *,
+    limit: int | None = None,
+    storage_options: dict[str, Any] | None = None,
+) -> list[HistoryEntry]:
+    """The table's commits, newest first."""
+    return tables.history(Location.of(uri, storage_options), limit=limit)
+
+
+def detail(
+    uri: str | os.PathLike[str],
+    *,
+    version: int | None = None,
+    storage_options: dict[str, Any] | None = None,
+) -> TableDetail:
+    """Schema, partitioning, protocol and size of a version (latest by default)."""
+    return tables.detail(Location.of(uri, storage_options), version=version)
+
+
+def restore(
+    uri: str | os.PathLike[str],
+    *,
+    version: int | None = None,
+    timestamp: str | dt.datetime | None = None,
+    metadata: dict[str, Any] | None = None,
+    storage_options: dict[str, Any] | None = None,
+    conf: str | os.PathLike[str] | Project | None = None,
+) -> int:
+    """Commit a new version equal to an earlier one; return it.
+
+    A dataset's table is restored as a publish: its suite checks the rows and the registry records
+    the new version, with the project from ``conf`` (default ``$LAKESHELF_CONF`` or ``./conf``).
+    Other tables are restored as they are (:func:`lakeshelf.pipeline.restore_table`).
+
+    Raises:
+        ConfigError: the table is a dataset's and no project holding it can be found.
+        GateFailedError: the dataset's suite refuses the restored rows; nothing is committed.
+        VersionNotFoundError: the target is outside the readable history.
+    """
+    from lakeshelf.pipeline import restore_table
+
+    return restore_table(
+        Location.of(uri, storage_options),
+        version=version,
+        timestamp=timestamp,
+        metadata=metadata,
+        conf=conf,
+    )
+
+
+def validate(
+    ref: str,
+    *,
+    conf: str | os.PathLike[str] | Project | None = None,
+    suite: str | os.PathLike[str] | None = None,
+    spark: SparkSession | None = None,
+) -> Validation:
+    """Validate an existing version (``DATASET@AT`` or ``PATH@AT``) against a suite.
+
+    See :func:`lakeshelf.registry.validate`; ``spark`` defaults to :func:`spark_session`'s.
+    """
+    from lakeshelf.registry import validate as validate_version
+    from lakeshelf.session import spark_session
+
+    return validate_version(ref, conf=conf, suite=suite, spark=spark or spark_session())
+
+
+def verify(
+    ref: str,
+    conf: str | os.PathLike[str] | Project | None = None,
+    spark: SparkSession | None = None,
+) -> Verification:
+    """Recompute a published version's fingerprint and compare it with the registry's.
+
+    See :func:`lakeshelf.registry.verify`; ``spark`` defaults to :func:`spark_session`'s.
+    """
+    from lakeshelf.registry import verify as verify_version
+    from lakeshelf.session import spark_session
+
+    return verify_version(ref, conf, spark or spark_session())

@@ -1,0 +1,28 @@
+"""ELT pipelines: raw files into bronze tables, bronze into silver and gold, every publish gated.
+
+Owns raw sources and their parsing (``sources``, ``raw_readers``, ``parse``, ``parse_text``,
+``parse_parquet``, ``reasons``), the ingest ledger, ingest, transforms, restores of datasets,
+and running a whole project in dependency order. Each publish flows one way: stage the data,
+gate it (:mod:`lakeshelf.gate`), commit it (:mod:`lakeshelf.table`), register it
+(:mod:`lakeshelf.registry`). May import every room below it; nothing imports it but the API,
+the CLI and the jobs.
+"""
+
+from lakeshelf.pipeline.ingest import IngestResult, ingest
+from lakeshelf.pipeline.restore import RestoreResult, restore_dataset, restore_table
+from lakeshelf.pipeline.run import dependency_order, run
+from lakeshelf.pipeline.transform import BuildResult, build, recorded_lineage, reproduce
+
+__all__ = [
+    "BuildResult",
+    "IngestResult",
+    "RestoreResult",
+    "build",
+    "dependency_order",
+    "ingest",
+    "recorded_lineage",
+    "reproduce",
+    "restore_dataset",
+    "restore_table",
+    "run",
+]

@@ -1,0 +1,54 @@
+"""A dataset's history: every commit of its table, with what the registry knows of each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from lakeshelf.registry import store
+from lakeshelf.table import HistoryEntry, history
+
+if TYPE_CHECKING:
+    from lakeshelf.config import Project
+
+
+@dataclass(frozen=True)
+class DatasetVersion:
+    """One commit of a dataset's table and its registry state."""
+
+    entry: HistoryEntry
+    registered: bool
+    gate: str | None  # how the version fared at its gate, None if it is not registered
+    tags: list[str] = field(default_factory=list)
+
+
+def dataset_history(
+    project: Project, dataset: str, limit: int | None = None
+) -> list[DatasetVersion]:
+    """The dataset's commits, newest first, each with its registry record's gate state and tags."""
+    name = project.dataset(dataset).name
+    lake = project.lake_location
+    published = {r.version: r for r in store.records(lake, name)}
+    tagged: dict[int, list[str]] = {}
+    for tag, event in store.tags(lake).items():
+        if event.dataset == name and event.version is not None:
+            tagged.setdefault(int(event.version), []).append(tag)
+    return [
+        DatasetVersion(
+            entry,
+            entry.version in published,
+            gate_state(published.get(entry.version)),
+            sorted(tagged.get(entry.version, [])),
+        )
+        for entry in history(project.table(name), limit=limit)
+    ]
+
+
+def gate_state(record: store.VersionRecord | None) -> str | None:
+    """How a registered version fared at its gate: passed, passed with warnings, or no suite."""
+    if record is None:
+        return None
+    if not record.suite_name:
+        return "no suite"
+    warned = sum(1 for o in record.outcomes if not o.get("success"))
+    return f"passed ({warned} warning(s))" if warned else "passed"

@@ -1,0 +1,87 @@
+"""What ML code asks of a published version: its manifest, proof it is unchanged, its lineage."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from lakeshelf.config import project_of
+from lakeshelf.registry import store
+from lakeshelf.registry.fingerprint import fingerprint
+from lakeshelf.registry.resolve import Resolved, resolve_dataset
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from lakeshelf.config import Project
+
+
+@dataclass(frozen=True)
+class Verification:
+    """A fingerprint recomputed from the time-travelled version against the registered one."""
+
+    ref: str
+    registered: str
+    recomputed: str
+
+    @property
+    def identical(self) -> bool:
+        """True when the version's data is exactly what was published."""
+        return self.registered == self.recomputed
+
+
+def manifest(ref: str, conf: str | Project | None = None) -> dict[str, Any]:
+    """The registry record of a dataset version, as JSON-ready data to log with a model.
+
+    Args:
+        ref: ``name``, ``name@N``, ``name@TAG``, ``name@<timestamp>``.
+        conf: configuration folder (default ``$LAKESHELF_CONF`` or ``./conf``) or a project.
+
+    Raises:
+        ConfigError: bad ref or unknown dataset or tag.
+        LakeshelfError: the version was never published.
+    """
+    project = project_of(conf)
+    record, _ = _registered(ref, project)
+    data = record.as_manifest()
+    data["tags"] = sorted(
+        name
+        for name, event in store.tags(project.lake_location).items()
+        if (event.dataset, event.version) == (record.dataset, record.version)
+    )
+    return data
+
+
+def verify(ref: str, conf: str | Project | None, spark: SparkSession) -> Verification:
+    """Recompute a version's fingerprint from the table and compare it with the registry's."""
+    from lakeshelf.table import read
+
+    project = project_of(conf)
+    record, pinned = _registered(ref, project)
+    frame = read(spark, pinned.location, pinned.version)
+    return Verification(str(pinned), record.fingerprint, fingerprint(frame))
+
+
+def lineage(ref: str, conf: str | Project | None = None) -> dict[str, Any]:
+    """The inputs (dataset versions) a version was built from, recursively."""
+    project = project_of(conf)
+    lake = project.lake_location
+
+    def walk(dataset: str, version: int) -> dict[str, Any]:
+        record = store.record_of(lake, dataset, version)
+        inputs = json.loads(record.lineage) if record.lineage else {}
+        return {
+            "dataset": dataset,
+            "version": version,
+            "fingerprint": record.fingerprint,
+            "inputs": {a: walk(i["dataset"], i["version"]) for a, i in inputs.items()},
+        }
+
+    pinned = resolve_dataset(ref, project)
+    return walk(pinned.dataset or "", pinned.version)
+
+
+def _registered(ref: str, project: Project) -> tuple[store.VersionRecord, Resolved]:
+    pinned = resolve_dataset(ref, project)
+    return store.record_of(project.lake_location, pinned.dataset or "", pinned.version), pinned

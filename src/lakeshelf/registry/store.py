@@ -1,0 +1,267 @@
+"""The registry's tables: append-only Delta tables in the lake for published versions and tags.
+
+``<lake>/_registry/versions`` holds one record per published dataset version: where it is, when it
+was committed, its size, schema, content fingerprint, quality-suite result and lineage.
+``<lake>/_registry/tags`` holds tag events (set, move, remove); a tag's current target is its
+latest event. Both are ordinary Delta tables, so the registry itself is versioned and auditable.
+They are tiny and written by delta-rs directly (no Spark job per record), through the same
+exactly-once commit loop as table writes; registration of a dataset version is idempotent
+through Delta's ``txn`` action (app ``lakeshelf-registry/<dataset>``).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING, Any
+
+from lakeshelf import timestamps
+from lakeshelf.errors import ConfigError, LakeshelfError
+from lakeshelf.names import check_label
+from lakeshelf.table import latest_version, load_snapshot, snapshot_arrow
+from lakeshelf.table.commit_info import build as build_commit_info
+from lakeshelf.table.delta_log import commit_hooks
+from lakeshelf.table.retry import commit_with_retry
+from lakeshelf.table.snapshot import open_table
+
+if TYPE_CHECKING:
+    from lakeshelf.storage import Location
+
+REGISTRY_DIR = "_registry"
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    """One published version of a dataset."""
+
+    dataset: str
+    table_uri: str
+    version: int
+    commit_timestamp: str  # ISO-8601 UTC, recorded at commit (survives copies of the lake)
+    row_count: int
+    schema_json: str
+    schema_hash: str
+    fingerprint: str
+    suite_name: str | None
+    suite_result: str | None  # JSON: per-expectation results, None without a suite
+    lineage: str | None  # JSON: input dataset versions
+    code_version: str | None  # JSON: {"commit", "dirty"}
+    config_hash: str | None
+    user: str
+    host: str
+    spark_app_id: str | None
+    registered_at: str
+
+    def as_manifest(self) -> dict[str, Any]:
+        """The record as ML code logs it with a model (JSON fields parsed)."""
+        data = asdict(self)
+        for key in ("suite_result", "lineage", "code_version", "schema_json"):
+            data[key] = json.loads(data[key]) if data[key] else None
+        data["schema"] = data.pop("schema_json")
+        return data
+
+    @property
+    def outcomes(self) -> list[dict[str, Any]]:
+        """The suite's per-expectation results (empty without a suite)."""
+        return json.loads(self.suite_result or "[]")
+
+
+@dataclass(frozen=True)
+class TagEvent:
+    """A tag set on, moved to, or removed from a dataset version."""
+
+    tag: str
+    dataset: str
+    version: int | None
+    action: str  # set | move | remove
+    previous_version: int | None
+    at: str
+    user: str
+
+
+def versions_table(lake: Location) -> Location:
+    """Location of the versions table."""
+    return lake.child(REGISTRY_DIR, "versions")
+
+
+def tags_table(lake: Location) -> Location:
+    """Location of the tags table."""
+    return lake.child(REGISTRY_DIR, "tags")
+
+
+def identity() -> tuple[str, str]:
+    """(user, host) recorded with registry entries."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # no login name in some containers
+        user = "unknown"
+    return user, socket.gethostname()
+
+
+def register(lake: Location, record: VersionRecord) -> bool:
+    """Append ``record`` unless that dataset version is already registered; True if appended."""
+    from deltalake.transaction import Transaction
+
+    table = versions_table(lake)
+    app = f"lakeshelf-registry/{record.dataset}"
+    if _txn_version(table, app) >= record.version:
+        return False
+    _append(
+        table,
+        [asdict(record)],
+        VersionRecord,
+        Transaction(app, record.version),
+        # another process registered the same version meanwhile: do not add it twice
+        done_elsewhere=lambda: _txn_version(table, app) >= record.version,
+    )
+    return True
+
+
+def records(lake: Location, dataset: str | None = None) -> list[VersionRecord]:
+    """Registered versions (of ``dataset`` if given), oldest first."""
+    rows = _read(versions_table(lake), dataset)
+    return sorted((VersionRecord(**r) for r in rows), key=lambda r: (r.dataset, r.version))
+
+
+def record_of(lake: Location, dataset: str, version: int) -> VersionRecord:
+    """The registry record of one version.
+
+    Raises:
+        LakeshelfError: the version was never registered.
+    """
+    for item in records(lake, dataset):
+        if item.version == version:
+            return item
+    raise LakeshelfError(f"{dataset}@{version} is not in the registry (it was never published)")
+
+
+def tags(lake: Location) -> dict[str, TagEvent]:
+    """Current tags: tag name -> its latest event (removed tags are absent)."""
+    current: dict[str, TagEvent] = {}
+    for row in sorted(_read(tags_table(lake), None), key=lambda r: r["at"]):
+        event = TagEvent(**row)
+        current[event.tag] = event
+    return {name: event for name, event in current.items() if event.action != "remove"}
+
+
+def set_tag(
+    lake: Location, name: str, dataset: str, version: int, *, force: bool = False
+) -> TagEvent:
+    """Point tag ``name`` at ``dataset@version``; moving an existing tag needs ``force``.
+
+    Raises:
+        ConfigError: the tag name breaks the rule, or the tag exists and ``force`` is not given.
+    """
+    check_label(name)
+    existing = tags(lake).get(name)
+    if existing and (existing.dataset, existing.version) == (dataset, version):
+        return existing
+    if existing and not force:
+        raise ConfigError(
+            f"tag {name!r} already pins {existing.dataset}@{existing.version}; moving it is"
+            " explicit: add --force"
+        )
+    user, _ = identity()
+    event = TagEvent(
+        name,
+        dataset,
+        version,
+        "move" if existing else "set",
+        existing.version if existing else None,
+        timestamps.now_iso("microseconds"),  # events are replayed in order
+        user,
+    )
+    _append(tags_table(lake), [asdict(event)], TagEvent)
+    return event
+
+
+def remove_tag(lake: Location, name: str) -> TagEvent:
+    """Remove tag ``name``.
+
+    Raises:
+        ConfigError: no such tag.
+    """
+    check_label(name)
+    existing = tags(lake).get(name)
+    if existing is None:
+        raise ConfigError(f"no tag {name!r}")
+    user, _ = identity()
+    event = TagEvent(
+        name,
+        existing.dataset,
+        None,
+        "remove",
+        existing.version,
+        timestamps.now_iso("microseconds"),
+        user,
+    )
+    _append(tags_table(lake), [asdict(event)], TagEvent)
+    return event
+
+
+def _schema(model: type) -> Any:
+    import pyarrow as pa
+
+    types = {"int": pa.int64(), "str": pa.string()}
+    return pa.schema(
+        [pa.field(f.name, types["int" if "int" in str(f.type) else "str"]) for f in fields(model)]
+    )
+
+
+def _append(
+    table: Location,
+    rows: list[dict[str, Any]],
+    model: type,
+    app_transaction: Any = None,
+    done_elsewhere: Callable[[], bool] | None = None,
+) -> None:
+    """Append ``rows`` in one commit, exactly once (:func:`commit_with_retry`)."""
+    import pyarrow as pa
+    from deltalake import write_deltalake
+    from deltalake.transaction import CommitProperties
+
+    data = pa.Table.from_pylist(rows, schema=_schema(model))
+    txn = uuid.uuid4().hex
+    properties = CommitProperties(
+        custom_metadata=build_commit_info("REGISTRY APPEND", txn),
+        app_transactions=[app_transaction] if app_transaction else None,
+        max_commit_retries=0,
+    )
+
+    def attempt() -> None:
+        write_deltalake(
+            table.uri,
+            data,
+            mode="append",
+            storage_options=table.delta_rs_options(),
+            commit_properties=properties,
+            post_commithook_properties=commit_hooks(),
+        )
+
+    commit_with_retry(
+        table,
+        txn,
+        latest_version(table),
+        attempt,
+        rebase=lambda latest: latest,  # an append of new rows fits on any version
+        done_elsewhere=done_elsewhere,
+    )
+
+
+def _read(table: Location, dataset: str | None) -> list[dict[str, Any]]:
+    if latest_version(table) < 0:
+        return []
+    rows = snapshot_arrow(load_snapshot(table)).to_pylist()
+    # filtered in Python: pyarrow.compute with a Python scalar imports pandas (+0.5 s a command)
+    return [row for row in rows if dataset is None or row["dataset"] == dataset]
+
+
+def _txn_version(table: Location, app: str) -> int:
+    if latest_version(table) < 0:
+        return -1
+    version = open_table(table, None).transaction_version(app)
+    return -1 if version is None else int(version)

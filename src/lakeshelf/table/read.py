@@ -1,0 +1,152 @@
+"""Reading a table version into a Spark DataFrame through Spark's native Parquet reader.
+
+delta-rs resolves the snapshot (files, partition values, deletion vectors); Spark reads the files in
+parallel. Partition values and deleted rows are attached by joining on the file name Spark reports
+in ``_metadata``, so the data path stays a plain Parquet scan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import TYPE_CHECKING, Any
+
+from lakeshelf.table.schema import logical_type, physical_type
+from lakeshelf.table.snapshot import Snapshot, load_snapshot
+from lakeshelf.table.spark import apply_runtime_conf, hadoop_can_open
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+    from lakeshelf.storage import Location
+
+_FILE = "__lakeshelf_file"
+_ROW = "__lakeshelf_row"
+
+
+def read(
+    spark: SparkSession,
+    table: Location,
+    version: int | None = None,
+    timestamp: str | dt.datetime | None = None,
+) -> DataFrame:
+    """Read one version of a Delta table as a Spark DataFrame.
+
+    Returns:
+        A DataFrame with the version's logical schema (column-mapped tables under their logical
+        names, partition columns with their declared types, deleted rows removed).
+
+    Raises:
+        TableNotFoundError: no table at ``table``.
+        VersionNotFoundError: the version or timestamp is outside the readable history.
+        UnsupportedFeatureError: the table needs a reader feature lakeshelf does not honour.
+    """
+    snapshot = load_snapshot(table, version, timestamp)
+    return snapshot_dataframe(apply_runtime_conf(spark), snapshot)
+
+
+def snapshot_dataframe(spark: SparkSession, snapshot: Snapshot) -> DataFrame:
+    """The rows of ``snapshot`` as a DataFrame (see :func:`read`).
+
+    Spark's native Parquet reader reads the files when its Hadoop layer can open them; otherwise
+    (``s3://`` without hadoop-aws) Python workers read them (:mod:`lakeshelf.table.workers_read`).
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StructType
+
+    from lakeshelf.table.workers_read import read_snapshot
+
+    schema = snapshot.schema
+    if not snapshot.files:
+        return spark.createDataFrame([], logical_type(schema))
+    if not hadoop_can_open(spark, snapshot.location):
+        return read_snapshot(spark, snapshot)
+    mode = snapshot.column_mapping_mode
+    data_fields = [f for f in schema.fields if f.name not in snapshot.partition_columns]
+    physical = physical_type(StructType(data_fields), mode)
+
+    frame = spark.read.schema(physical).parquet(
+        *(snapshot.location.spark_path(f.path) for f in snapshot.files)
+    )
+    if snapshot.partition_columns or snapshot.deleted_rows:
+        key, key_of = _file_key(spark, snapshot)
+        extra = [F.col(f"_metadata.{key}").alias(_FILE)]
+        if snapshot.deleted_rows:
+            extra.append(F.col("_metadata.row_index").alias(_ROW))
+        frame = frame.select("*", *extra)
+        if snapshot.deleted_rows:
+            frame = frame.join(_deleted_frame(spark, snapshot, key_of), [_FILE, _ROW], "left_anti")
+        if snapshot.partition_columns:
+            frame = frame.join(F.broadcast(_partition_frame(spark, snapshot, key_of)), _FILE)
+
+    columns = []
+    for logical_field, physical_field in zip(data_fields, physical.fields, strict=True):
+        column = F.col(f"`{physical_field.name}`")
+        if mode != "none" and physical_field.dataType != logical_type(logical_field.dataType):
+            column = column.cast(logical_type(logical_field.dataType))
+        columns.append((logical_field.name, column))
+    by_name = dict(columns)
+    return frame.select(
+        *(
+            (by_name[f.name] if f.name in by_name else F.col(f"`{f.name}`")).alias(f.name)
+            for f in schema.fields
+        )
+    )
+
+
+def _file_key(spark: SparkSession, snapshot: Snapshot) -> tuple[str, Any]:
+    """Which ``_metadata`` field identifies a file, and how to compute it for a snapshot file.
+
+    File names are unique in tables written by lakeshelf, delta-spark and delta-rs, and comparing
+    names avoids any question of path encoding. If two files share a name, the full path is used
+    in the form Spark reports it (Hadoop's URI string).
+    """
+    names = [os.path.basename(f.path) for f in snapshot.files]
+    if len(set(names)) == len(names):
+        return "file_name", os.path.basename
+    jvm = spark.sparkContext._jvm
+
+    def hadoop_uri(path: str) -> str:
+        return jvm.org.apache.hadoop.fs.Path(snapshot.location.spark_path(path)).toUri().toString()
+
+    return "file_path", hadoop_uri
+
+
+def _partition_frame(spark: SparkSession, snapshot: Snapshot, key_of: Any) -> DataFrame:
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    fields = {f.name: f for f in snapshot.schema.fields}
+    schema = StructType(
+        [StructField(_FILE, StringType(), False)]
+        + [
+            StructField(name, logical_type(fields[name].dataType), True)
+            for name in snapshot.partition_columns
+        ]
+    )
+    rows = [
+        (key_of(f.path), *(f.partition_values[name] for name in snapshot.partition_columns))
+        for f in snapshot.files
+    ]
+    if any(isinstance(v, str) for row in rows for v in row[1:]):
+        # Delta's string form (files not yet committed): let Spark cast to the declared types
+        from pyspark.sql import functions as F
+
+        as_text = StructType([StructField(f.name, StringType(), f.nullable) for f in schema.fields])
+        frame = spark.createDataFrame(rows, as_text)
+        return frame.select(
+            F.col(_FILE),
+            *(F.col(f"`{f.name}`").cast(f.dataType).alias(f.name) for f in schema.fields[1:]),
+        )
+    return spark.createDataFrame(rows, schema)
+
+
+def _deleted_frame(spark: SparkSession, snapshot: Snapshot, key_of: Any) -> DataFrame:
+    import pyarrow as pa
+
+    keys: list[str] = []
+    rows: list[int] = []
+    for path, indexes in snapshot.deleted_rows.items():
+        keys.extend([key_of(path)] * len(indexes))
+        rows.extend(indexes)
+    table = pa.table({_FILE: pa.array(keys, pa.string()), _ROW: pa.array(rows, pa.int64())})
+    return spark.createDataFrame(table)

@@ -1,0 +1,233 @@
+"""Writing a DataFrame as one new table version: Spark writes Parquet, delta-rs commits once.
+
+The protocol of one write (plan, stage, audit, commit):
+
+1. The write is planned against the table (:mod:`lakeshelf.table.plan`): schema, partitioning,
+   writer features, the version it reads.
+2. Spark's native Parquet writer writes the data into a private staging folder
+   ``<table>/_staging/<txn>/``; its output committer publishes only the files of successful task
+   attempts there. The driver moves each file to its place in the table and reads its footer for
+   Delta statistics. (Without a Hadoop filesystem for the scheme, Python workers write the files
+   into place instead: :mod:`lakeshelf.table.workers_write`.)
+3. An optional audit sees exactly those files as the DataFrame readers will see; if it refuses,
+   the files move to ``<table>/_refused/<txn>/`` with its report and nothing is committed.
+4. delta-rs commits ONE transaction (:mod:`lakeshelf.table.commit`).
+
+Nothing is visible before step 4. A failure before it removes the files of the attempt. From
+step 2 until the commit ends, a lease (:mod:`lakeshelf.table.leases`) keeps vacuum away from
+the files.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Literal
+
+from lakeshelf.errors import CommitUnknownError, LakeshelfError
+from lakeshelf.faults import crash_point
+from lakeshelf.table.commit import commit_files
+from lakeshelf.table.files import (
+    WrittenFile,
+    data_file_name,
+    delta_type_name,
+    described,
+    parse_partition_folder,
+)
+from lakeshelf.table.leases import STAGING_DIR, write_lease
+from lakeshelf.table.plan import WritePlan, plan_write
+from lakeshelf.table.refused import keep_refused
+from lakeshelf.table.snapshot import DataFile, Snapshot
+from lakeshelf.table.spark import apply_runtime_conf, hadoop_can_open, session_timezone
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+    from lakeshelf.storage import Location
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["append", "overwrite"]
+SchemaMode = Literal["merge", "overwrite"]
+#: An audit sees the staged rows and returns the record to keep in the commit, or raises.
+Audit = Callable[["DataFrame"], dict[str, Any]]
+
+
+def write(
+    df: DataFrame,
+    table: Location,
+    *,
+    mode: Mode = "append",
+    partition_by: list[str] | str | None = None,
+    metadata: dict[str, Any] | None = None,
+    schema_mode: SchemaMode | None = None,
+    app_transaction: tuple[str, int] | None = None,
+    audit: Audit | None = None,
+) -> int:
+    """Write ``df`` as one new version of the Delta table at ``table`` (created if absent).
+
+    Args:
+        df: the data to write.
+        table: the table's location.
+        mode: ``"append"`` adds the rows; ``"overwrite"`` replaces the table's contents.
+        partition_by: partition columns of a new table (must match an existing table's).
+        metadata: caller metadata recorded in the commit (JSON-serialisable).
+        schema_mode: ``"merge"`` lets an append add new nullable columns; ``"overwrite"`` lets an
+            overwrite replace the schema and partitioning. Otherwise the schema must match.
+        app_transaction: ``(app_id, version)`` recorded atomically with the commit (Delta's
+            idempotent-writer ``txn`` action).
+        audit: called with a DataFrame over exactly the files about to be committed, before the
+            commit (write-audit-publish). It returns a record stored in the commit under
+            ``metadata["suite"]``, or raises to stop the publish: the files are then kept under
+            ``<table>/_refused/<txn>/`` with the error's ``report`` and nothing is committed.
+
+    Returns:
+        The version this write committed.
+
+    Raises:
+        SchemaMismatchError: the data does not fit the table's schema or partitioning.
+        UnsupportedFeatureError: the table uses a writer feature lakeshelf cannot keep correct.
+        WriteError: the Spark job or file handling failed; the table is unchanged.
+        CommitConflictError: a concurrent writer changed the table in a conflicting way.
+        CommitUnknownError: the commit's outcome cannot be read back; the files are kept.
+    """
+    spark = apply_runtime_conf(df.sparkSession)
+    plan = plan_write(table, df.schema, mode, partition_by, schema_mode)
+    fs = table.filesystem()
+    with write_lease(fs, table, plan.txn):  # vacuum spares this txn's files until it ends
+        try:
+            return _stage_audit_commit(df, spark, plan, fs, metadata, app_transaction, audit)
+        finally:
+            _remove_tree(fs, table.path(STAGING_DIR, plan.txn))
+
+
+def _stage_audit_commit(
+    df: DataFrame,
+    spark: SparkSession,
+    plan: WritePlan,
+    fs: Any,
+    metadata: dict[str, Any] | None,
+    app_transaction: tuple[str, int] | None,
+    audit: Audit | None,
+) -> int:
+    """Steps 2-4 under the write's lease; a failure removes the files (unless they may be in a
+    commit whose outcome is unknown, or were kept as refused)."""
+    written: list[WrittenFile] = []
+    try:
+        written = _stage(df, spark, plan, fs)
+        if audit is not None:
+            metadata = {**(metadata or {}), "suite": _audited(spark, plan, written, audit)}
+        version = commit_files(
+            plan,
+            written,
+            metadata=metadata,
+            app_transaction=app_transaction,
+            spark_app_id=spark.sparkContext.applicationId,
+        )
+        crash_point("after-commit")
+        return version
+    except CommitUnknownError:  # the commit may reference the files: keep them
+        raise
+    except _Refused as refused:  # its files are kept under _refused/
+        if isinstance(refused.error, LakeshelfError):
+            raise refused.error from None
+        raise plan.failure(refused.error) from refused.error
+    except LakeshelfError:
+        remove_files(fs, plan.location, written)
+        raise
+    except Exception as exc:
+        remove_files(fs, plan.location, written)
+        raise plan.failure(exc) from exc
+
+
+class _Refused(Exception):
+    """The audit refused the staged files (already kept under ``_refused/``)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _stage(df: DataFrame, spark: SparkSession, plan: WritePlan, fs: Any) -> list[WrittenFile]:
+    """Write the data files into the table folder, uncommitted."""
+    if not hadoop_can_open(spark, plan.location):
+        from lakeshelf.table.workers_write import write_files
+
+        return write_files(df, plan)  # e.g. s3:// without hadoop-aws
+    staging = plan.location.path(STAGING_DIR, plan.txn)
+    writer = df.write.mode("errorifexists").format("parquet").option("compression", "snappy")
+    if plan.partitions:
+        writer = writer.partitionBy(*plan.partitions)
+    writer.save(plan.location.spark_path(staging))
+    return _move_staged(fs, plan, staging, session_timezone(spark))
+
+
+def _move_staged(fs: Any, plan: WritePlan, staging: str, timezone: str) -> list[WrittenFile]:
+    """Move the staged Parquet files into the table and describe them for the commit."""
+    staged = sorted(p for p in fs.find(staging) if p.endswith(".parquet"))
+    types = {f.name: f.dataType.typeName() for f in plan.schema.fields}
+    data_columns = {
+        f.name: delta_type_name(f.dataType)
+        for f in plan.schema.fields
+        if f.name not in plan.partitions
+    }
+
+    def move(source: str) -> WrittenFile:
+        folder = os.path.dirname(os.path.relpath(source, staging)).replace(os.sep, "/")
+        folder = "" if folder == "." else folder
+        values = parse_partition_folder(folder, plan.partitions, types, timezone)
+        name = data_file_name(plan.txn)
+        relative = f"{folder}/{name}" if folder else name
+        target = plan.location.path(relative)
+        fs.makedirs(os.path.dirname(target), exist_ok=True)
+        fs.mv(source, target)
+        return described(fs, plan.location, relative, values, data_columns)
+
+    with ThreadPoolExecutor(max_workers=min(16, max(1, len(staged)))) as pool:
+        return list(pool.map(move, staged))
+
+
+def _audited(
+    spark: SparkSession, plan: WritePlan, written: list[WrittenFile], audit: Audit
+) -> dict[str, Any]:
+    """The audit's record of exactly ``written``; refused files are kept under ``_refused/``."""
+    try:
+        return audit(staged_frame(spark, plan, written))
+    except Exception as exc:
+        report = getattr(exc, "report", None) or {"error": str(exc)}
+        keep_refused(plan.location, plan.txn, written, report)
+        raise _Refused(exc) from exc
+
+
+def staged_frame(spark: SparkSession, plan: WritePlan, files: list[WrittenFile]) -> DataFrame:
+    """The rows of exactly ``files``, as readers will see them once committed."""
+    from lakeshelf.table.read import snapshot_dataframe
+
+    data_files = [
+        DataFile(plan.location.path(f.path), f.size, f.num_records, dict(f.partition_values))
+        for f in files
+    ]
+    snapshot = Snapshot(plan.location, -1, plan.schema.json(), plan.partitions, data_files)
+    return snapshot_dataframe(spark, snapshot)
+
+
+def remove_files(fs: Any, table: Location, files: list[WrittenFile]) -> None:
+    """Delete uncommitted data files (best effort; leftovers are unreferenced)."""
+    for written in files:
+        try:
+            fs.rm(table.path(written.path))
+        except FileNotFoundError:
+            pass
+        except Exception:  # best effort: an orphan file is unreferenced and vacuum removes it
+            log.warning("could not remove uncommitted file %s", written.path)
+
+
+def _remove_tree(fs: Any, path: str) -> None:
+    try:
+        fs.rm(path, recursive=True)
+    except FileNotFoundError:
+        pass
+    except Exception:
+        log.warning("could not remove staging folder %s", path)

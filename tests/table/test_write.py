@@ -1,0 +1,183 @@
+"""lakeshelf.write: one Spark job, one delta-rs commit, nothing visible or referenced on failure."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+from urllib.parse import unquote
+
+import pytest
+from deltalake import DeltaTable
+
+import lakeshelf
+from helpers import commit_info, commit_path, log_listing
+
+
+def referenced(uri, version=None):
+    """Absolute paths of the data files a version references."""
+    return {
+        unquote(u.removeprefix("file://")) for u in DeltaTable(uri, version=version).file_uris()
+    }
+
+
+def parquet_files(uri):
+    return {p for p in glob.glob(f"{uri}/**/*.parquet", recursive=True) if "/_staging/" not in p}
+
+
+def test_append_and_overwrite_create_versions(spark, table):
+    df = spark.range(100).selectExpr("id", "id * 2 as doubled")
+    assert lakeshelf.write(df, table) == 0
+    assert lakeshelf.write(df, table) == 1
+    assert lakeshelf.read(table, spark=spark).count() == 200
+    assert lakeshelf.write(df.limit(7), table, mode="overwrite") == 2
+    assert lakeshelf.read(table, spark=spark).count() == 7
+    assert lakeshelf.read(table, version=1, spark=spark).count() == 200
+
+
+def test_commit_info_records_operation_engine_app_id_and_caller_metadata(spark, table):
+    lakeshelf.write(spark.range(3), table, metadata={"run": "nightly-42", "rows": 3})
+    info = commit_info(table, 0)
+    ours = info["lakeshelf"]
+    assert ours["engine"] == f"lakeshelf/{lakeshelf.__version__}"
+    assert ours["operation"] == "WRITE" and ours["mode"] == "append"
+    assert ours["sparkAppId"] == spark.sparkContext.applicationId
+    assert ours["metadata"] == {"run": "nightly-42", "rows": 3}
+    assert json.loads(info["userMetadata"]) == {"run": "nightly-42", "rows": 3}
+    assert ours["metrics"]["numOutputRows"] == 3
+
+
+def test_add_actions_carry_statistics_and_partition_values(spark, table):
+    df = spark.range(20).selectExpr("id", "cast(id % 2 as int) as part", "cast(id as string) as s")
+    lakeshelf.write(df, table, partition_by=["part"])
+    with open(commit_path(table, 0)) as commit:
+        adds = [json.loads(line)["add"] for line in commit if '"add"' in line]
+    assert {a["partitionValues"]["part"] for a in adds} == {"0", "1"}
+    for part in (0, 1):
+        stats = [json.loads(a["stats"]) for a in adds if a["partitionValues"]["part"] == str(part)]
+        assert sum(s["numRecords"] for s in stats) == 10
+        assert all(s["nullCount"] == {"id": 0, "s": 0} for s in stats)
+        assert min(s["minValues"]["id"] for s in stats) == part
+        assert max(s["maxValues"]["id"] for s in stats) == 18 + part
+    assert all(os.path.exists(os.path.join(table, a["path"])) for a in adds)
+
+
+def test_failed_job_leaves_previous_version_and_no_referenced_or_stray_files(spark, table):
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import LongType
+
+    lakeshelf.write(spark.range(10), table)
+    before = parquet_files(table)
+
+    @F.udf(LongType())
+    def explode_on_77(value):
+        if value == 77:
+            raise ValueError("bad row 77")
+        return value
+
+    bad = spark.range(100).select(explode_on_77("id").alias("id"))
+    with pytest.raises(lakeshelf.WriteError, match="unchanged"):
+        lakeshelf.write(bad, table)
+    assert log_listing(table).latest == 0
+    assert lakeshelf.read(table, spark=spark).count() == 10
+    assert parquet_files(table) == before
+    assert not glob.glob(f"{table}/_staging/*")
+
+
+def test_retried_task_attempts_commit_each_row_exactly_once(spark, table):
+    from pyspark import TaskContext
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import LongType
+
+    @F.udf(LongType())
+    def fail_first_attempt(value):
+        context = TaskContext.get()
+        if context.attemptNumber() == 0 and value % 250 == 249:
+            raise RuntimeError("first attempt dies after writing some rows")
+        return value
+
+    df = spark.range(0, 1000, numPartitions=4).select(fail_first_attempt("id").alias("id"))
+    version = lakeshelf.write(df, table)
+    got = sorted(r.id for r in lakeshelf.read(table, spark=spark).collect())
+    assert got == list(range(1000))
+    committed = referenced(table, version)
+    assert all(os.path.exists(p) for p in committed)
+    assert parquet_files(table) == committed
+
+
+def test_append_with_different_schema_is_refused_with_a_diff(spark, table):
+    lakeshelf.write(spark.range(3), table)
+    other = spark.range(3).selectExpr("cast(id as string) as id", "1 as extra")
+    with pytest.raises(lakeshelf.SchemaMismatchError) as info:
+        lakeshelf.write(other, table)
+    assert "id: table has bigint, data has string" in str(info.value)
+    assert "+ extra" in str(info.value)
+    assert log_listing(table).latest == 0
+
+
+def test_merge_adds_nullable_columns(spark, table):
+    lakeshelf.write(spark.range(3), table)
+    version = lakeshelf.write(
+        spark.range(3, 5).selectExpr("id", "'x' as tag"), table, schema_mode="merge"
+    )
+    assert version == 2
+    assert [h.operation for h in lakeshelf.history(table)] == ["WRITE", "ADD COLUMNS", "WRITE"]
+    assert lakeshelf.read(table, version=1, spark=spark).count() == 3
+    got = sorted((r.id, r.tag) for r in lakeshelf.read(table, spark=spark).collect())
+    assert got == [(0, None), (1, None), (2, None), (3, "x"), (4, "x")]
+    assert lakeshelf.read(table, version=0, spark=spark).columns == ["id"]
+
+
+def test_overwrite_schema_and_partitioning_needs_schema_mode_overwrite(spark, table):
+    lakeshelf.write(spark.range(4).selectExpr("id", "id % 2 as p"), table, partition_by="p")
+    new = spark.range(3).selectExpr("cast(id as string) as name", "id % 3 as q")
+    with pytest.raises(lakeshelf.SchemaMismatchError):
+        lakeshelf.write(new, table, mode="overwrite", partition_by="q")
+    lakeshelf.write(new, table, mode="overwrite", partition_by="q", schema_mode="overwrite")
+    assert lakeshelf.detail(table).partition_columns == ["q"]
+    assert sorted(lakeshelf.read(table, spark=spark).columns) == ["name", "q"]
+    assert sorted(lakeshelf.read(table, version=0, spark=spark).columns) == ["id", "p"]
+
+
+def test_partition_mismatch_on_append_is_refused(spark, table):
+    lakeshelf.write(spark.range(4).selectExpr("id", "id % 2 as p"), table, partition_by="p")
+    with pytest.raises(lakeshelf.SchemaMismatchError, match="partitioned by"):
+        lakeshelf.write(spark.range(4).selectExpr("id", "id % 2 as p"), table, partition_by="id")
+
+
+def test_empty_dataframe_creates_a_version_with_the_schema(spark, table):
+    empty = spark.range(0).selectExpr("id", "cast(id as string) as s")
+    assert lakeshelf.write(empty, table) == 0
+    df = lakeshelf.read(table, spark=spark)
+    assert df.count() == 0 and df.columns == ["id", "s"]
+
+
+def test_app_transaction_is_recorded_with_the_commit(spark, table):
+    lakeshelf.write(spark.range(2), table, app_transaction=("ingest-flights", 7))
+    dt = DeltaTable(table)
+    assert dt.transaction_version("ingest-flights") == 7
+
+
+def test_writing_to_a_column_mapped_table_is_refused(spark, golden_copy):
+    uri = golden_copy("table-with-columnmapping-mode-name")
+    df = lakeshelf.read(uri, spark=spark)
+    with pytest.raises(lakeshelf.UnsupportedFeatureError, match="columnMapping"):
+        lakeshelf.write(df, uri)
+    assert log_listing(uri).latest == 0
+
+
+def test_appending_to_a_delta_spark_table_keeps_its_history(spark, golden_copy):
+    uri = golden_copy("snapshot-data3")
+    df = spark.createDataFrame([(100, "lakeshelf")], "col1 int, col2 string")
+    assert lakeshelf.write(df, uri) == 4
+    assert lakeshelf.read(uri, spark=spark).count() == 31
+    assert lakeshelf.read(uri, version=3, spark=spark).count() == 30
+
+
+def test_nulls_in_a_not_null_column_are_refused(spark, table):
+    lakeshelf.write(spark.range(3), table)  # spark.range's id is NOT NULL
+    with_null = spark.createDataFrame([(1,), (None,)], "id long")
+    with pytest.raises(lakeshelf.SchemaMismatchError, match="NOT NULL"):
+        lakeshelf.write(with_null, table)
+    assert log_listing(table).latest == 0
+    assert parquet_files(table) == referenced(table)
