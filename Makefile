@@ -15,8 +15,13 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed  ## create .venv and install lakeshelf with its dev extra
 
-test: $(VENV)/.installed  ## run the whole test suite
+# Run again on lakeshelf's own engine (no JVM jars): the fallback every machine can take.
+OWN_ENGINE_TESTS ?= tests/table tests/gate tests/delta_format tests/storage tests/pipeline/test_avro.py \
+	tests/guarantees/test_s3_pipeline.py tests/guarantees/test_s3_faults.py tests/session/test_engines.py
+
+test: $(VENV)/.installed  ## the whole suite on delta-spark, then table/gate/format/S3 tests on the own engine
 	$(PY) -m pytest $(PYTEST_ARGS)
+	LAKESHELF_ENGINE=lakeshelf $(PY) -m pytest $(OWN_ENGINE_TESTS) $(PYTEST_ARGS)
 
 demo: $(VENV)/.installed  ## run the main job on the embedded default (local Spark, ./lake)
 	$(PY) jobs/demo.py --conf conf

@@ -74,11 +74,6 @@ def duckdb_con():
     return con
 
 
-def rows(df, *order):
-    """A DataFrame's rows as sorted tuples of Python values."""
-    return sorted((tuple(r) for r in df.collect()), key=lambda r: tuple((v is None, v) for v in r))
-
-
 @pytest.fixture
 def project_factory(tmp_path):
     """Write a configuration folder under tmp_path and load it: factory(datasets, **lake)."""

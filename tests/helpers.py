@@ -65,8 +65,11 @@ def add_features(uri: str, reader: list[str], writer: list[str]) -> None:
         handle.write(json.dumps({"protocol": protocol}) + "\n")
 
 
-def spark_submit(master: str, job: str, *args: str) -> subprocess.CompletedProcess:
-    """Run a job from jobs/ with spark-submit; executors use this interpreter."""
+def spark_submit(
+    master: str, job: str, *args: str, options: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess:
+    """Run a job from jobs/ (or a script at an absolute path) with spark-submit and ``options``;
+    executors use this interpreter."""
     from tools.cluster import spark_bin
 
     command = [
@@ -81,6 +84,7 @@ def spark_submit(master: str, job: str, *args: str) -> subprocess.CompletedProce
         "spark.executor.memory=1g",
         "--conf",
         "spark.cores.max=2",
+        *options,
         str(REPO / "jobs" / job),
         *args,
     ]
@@ -106,3 +110,35 @@ def kill_ingest_when(conf_dir, dataset: str, ready, timeout: float = 240) -> Non
     finally:
         os.killpg(job.pid, signal.SIGKILL)
         job.wait(30)
+
+
+#: lakeshelf.read's engines: the session's (delta-spark where it runs) and lakeshelf's own reader.
+READ_ENGINES = (None, "lakeshelf")
+
+
+def files_scanned(df) -> int:
+    """Run ``df`` and return how many data files its scans opened (Spark's ``numFiles`` metric).
+
+    Runs a fresh copy of ``df``: a DataFrame that already ran reports 0 on its second run.
+    """
+    df = df.select("*")
+    df.collect()
+    plan = df._jdf.queryExecution().executedPlan()
+    if plan.nodeName() == "AdaptiveSparkPlan":
+        plan = plan.finalPhysicalPlan()
+    total, pending = 0, [plan]
+    while pending:
+        node = pending.pop()
+        if node.nodeName().startswith("Scan"):
+            metric = node.metrics().get("numFiles")
+            total += metric.get().value() if metric.isDefined() else 0
+        children = node.children().iterator()
+        while children.hasNext():
+            pending.append(children.next())
+    return total
+
+
+def sorted_rows(df) -> list[tuple]:
+    """A DataFrame's rows as sorted tuples of Python values (None first)."""
+    found = [tuple(r) for r in df.collect()]
+    return sorted(found, key=lambda r: tuple((v is not None, v) for v in r))

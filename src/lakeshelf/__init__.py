@@ -4,9 +4,10 @@ Spark reads and writes the Parquet data; delta-rs keeps the Delta transaction lo
 below load on first use, so ``import lakeshelf`` (and ``lakeshelf --help``) starts no JVM and
 imports neither pyspark nor delta-rs.
 
-Rooms, in the order a publish flows through them: ``pipeline`` (ingest, transform, restore) ->
-``gate`` (suites on the staged data) -> ``table`` (one Delta commit) -> ``registry`` (records the
-version). ``storage``, ``config``, ``session`` and ``delta_format`` serve them; ``cli`` prints.
+Rooms, in the order a publish flows through them: ``pipeline`` (ingest, transform, restore,
+optimize) -> ``gate`` (suites on the staged data) -> ``table`` (one Delta commit) -> ``registry``
+(records the version). ``storage``, ``config``, ``session`` and ``delta_format`` serve them;
+``cli`` prints.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ _LAZY = {
     "history": "lakeshelf.api",
     "detail": "lakeshelf.api",
     "restore": "lakeshelf.api",
+    "optimize": "lakeshelf.api",
     "validate": "lakeshelf.api",
     "manifest": "lakeshelf.registry.provenance",
     "verify": "lakeshelf.api",

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from lakeshelf.config import Project
     from lakeshelf.registry import Validation, Verification
-    from lakeshelf.table import Audit, HistoryEntry, TableDetail
+    from lakeshelf.table import Audit, HistoryEntry, OptimizeResult, TableDetail
 
 
 def write(
@@ -57,6 +57,7 @@ def read(
     timestamp: str | dt.datetime | None = None,
     spark: SparkSession | None = None,
     storage_options: dict[str, Any] | None = None,
+    engine: str | None = None,
 ) -> DataFrame:
     """Read one version of a Delta table as a Spark DataFrame.
 
@@ -66,15 +67,19 @@ def read(
         timestamp: read the latest version committed at or before this time (ISO-8601 or datetime).
         spark: session to use; the active one (or a new local one) if None.
         storage_options: credentials and endpoint for object storage.
+        engine: ``"lakeshelf"`` reads with lakeshelf's own reader even where delta-spark runs;
+            by default delta-spark reads when the session runs it.
 
     Raises:
         TableNotFoundError, VersionNotFoundError, UnsupportedFeatureError: before a JVM starts.
+            lakeshelf refuses what its own reader cannot honour on either engine, so whether a
+            version reads never depends on the engine that serves it.
     """
     from lakeshelf.session import spark_session
 
     snapshot = tables.load_snapshot(Location.of(uri, storage_options), version, timestamp)
     spark = tables.apply_runtime_conf(spark) if spark is not None else spark_session()
-    return tables.snapshot_dataframe(spark, snapshot)
+    return tables.snapshot_dataframe(spark, snapshot, engine)
 
 
 def history(
@@ -124,6 +129,36 @@ def restore(
         version=version,
         timestamp=timestamp,
         metadata=metadata,
+        conf=conf,
+    )
+
+
+def optimize(
+    uri: str | os.PathLike[str],
+    *,
+    z_order: list[str] | None = None,
+    target_size: int | None = None,
+    storage_options: dict[str, Any] | None = None,
+    conf: str | os.PathLike[str] | Project | None = None,
+) -> OptimizeResult:
+    """Compact the latest version's small files into fewer files of about ``target_size`` bytes
+    (optionally Z-ordered by ``z_order``) in one commit that changes no rows.
+
+    A dataset's table is compacted as a publish of the same rows, registered with the project from
+    ``conf`` (:func:`lakeshelf.pipeline.optimize_table`). Earlier versions stay readable.
+
+    Raises:
+        ConfigError: the table is a dataset's and no project holding it can be found.
+        UnsupportedFeatureError: the table uses a feature compaction cannot keep (deletion vectors).
+    """
+    from lakeshelf.pipeline import optimize_table
+    from lakeshelf.session import spark_session
+
+    return optimize_table(
+        Location.of(uri, storage_options),
+        spark_session,
+        z_order=z_order,
+        target_size=target_size,
         conf=conf,
     )
 

@@ -1,10 +1,24 @@
-"""format("delta") on a session without delta-spark: the standard Delta API, same tables."""
+"""format("delta") on a session without delta-spark: the standard Delta API, same tables.
+
+With delta-spark's jars loaded, ``format("delta")`` is delta-spark's (tests/guarantees/
+test_interop.py); the tests of lakeshelf's own data source then run in the own-engine pass
+(``LAKESHELF_ENGINE=lakeshelf``, part of ``make test``) and in a session without the jars.
+"""
 
 from __future__ import annotations
 
 import pytest
 
 import lakeshelf
+from lakeshelf.table.spark import jvm_delta_available
+
+
+@pytest.fixture
+def spark(spark):
+    """The suite's session, where ``format("delta")`` must be lakeshelf's own data source."""
+    if jvm_delta_available(spark):
+        pytest.skip("format('delta') is delta-spark's here; the own-engine pass runs this")
+    return spark
 
 
 def test_write_and_read_through_the_standard_api(spark, table):
@@ -67,7 +81,7 @@ def test_failed_write_through_the_format_commits_nothing(spark, table):
 
 def test_s3_lake_from_the_project_config_works_through_the_standard_api(
     spark, s3_server, s3_bucket, tmp_path
-):
+):  # delta-spark's side: tests/guarantees/test_interop.py
     """format("delta") on an s3:// lake takes the project's storage options (no AWS variables)."""
     import yaml
 

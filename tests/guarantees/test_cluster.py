@@ -18,8 +18,37 @@ def cluster(tmp_path_factory):
     running.stop()
 
 
-def submit(cluster, job, *args):
-    return spark_submit(cluster.url, job, *args)
+def submit(cluster, job, *args, options=()):
+    return spark_submit(cluster.url, job, *args, options=options)
+
+
+ENGINE_SCRIPT = """
+import sys
+import lakeshelf
+from lakeshelf.table.spark import delta_spark_serves
+spark = lakeshelf.spark_session()
+lakeshelf.write(spark.range(0, 1000, numPartitions=4), sys.argv[1])
+rows = spark.read.format("delta").load(sys.argv[1]).where("id % 2 = 0").count()
+print("engine", "delta-spark" if delta_spark_serves(spark) else "lakeshelf", "rows", rows)
+"""
+
+
+@pytest.mark.cluster
+def test_spark_submit_with_the_engine_packages_runs_delta_spark_on_the_cluster(cluster, tmp_path):
+    """`spark-submit $(lakeshelf engine --submit-args)`: the same jars from the same cache, on
+    the driver and the executors."""
+    from lakeshelf.session.engines import submit_args
+
+    script = tmp_path / "engine.py"
+    script.write_text(ENGINE_SCRIPT)
+    table = str(tmp_path / "t")
+    done = submit(cluster, str(script), table, options=tuple(submit_args()))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "engine delta-spark rows 500" in done.stdout
+    assert commit_info(table, 0)["lakeshelf"]["sparkAppId"].startswith("app-")
+    without = submit(cluster, str(script), str(tmp_path / "t2"))
+    assert without.returncode == 0, without.stderr[-3000:]
+    assert "engine lakeshelf rows 500" in without.stdout  # no --packages: the own engine
 
 
 @pytest.mark.cluster

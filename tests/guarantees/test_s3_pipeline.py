@@ -14,6 +14,8 @@ import textwrap
 
 import pytest
 
+from lakeshelf.table.spark import delta_spark_serves
+
 pytestmark = pytest.mark.slow
 
 ORDERS_SUITE = {
@@ -67,6 +69,8 @@ def s3_project(tmp_path, s3_server, s3_bucket):
 
     bucket = s3_bucket.removeprefix("s3://")
     conf = tmp_path / "conf"
+    events = tmp_path / "spark-events"  # Spark's event log: checked for secrets too
+    events.mkdir()
     (conf / "datasets").mkdir(parents=True)
     (conf / "suites").mkdir()
     (conf / "sql").mkdir()
@@ -81,7 +85,11 @@ def s3_project(tmp_path, s3_server, s3_bucket):
                     "aws_region": "us-east-1",
                     "aws_allow_http": "true",
                 },
-                "spark": {"spark.sql.shuffle.partitions": "2"},
+                "spark": {
+                    "spark.sql.shuffle.partitions": "2",
+                    "spark.eventLog.enabled": "true",
+                    "spark.eventLog.dir": str(events),
+                },
             }
         )
     )
@@ -145,6 +153,12 @@ def s3_project(tmp_path, s3_server, s3_bucket):
     return conf, bucket
 
 
+def around(text: str, secret: str) -> str:
+    """The text around the first ``secret``, for a failure message."""
+    at = text.index(secret)
+    return text[max(0, at - 600) : at + 100]
+
+
 def run_cli(conf, s3_server, commands: list[list[str]], tmp_path) -> tuple[list[int], str]:
     env = {
         **os.environ,
@@ -152,6 +166,7 @@ def run_cli(conf, s3_server, commands: list[list[str]], tmp_path) -> tuple[list[
         "TEST_S3_SECRET": s3_server.SECRET_KEY,
         "TEST_S3_ENDPOINT": s3_server.endpoint,
         "RUST_LOG": "debug",
+        "LAKESHELF_SPARK_LOG_LEVEL": "DEBUG",  # Spark's and Hadoop's (s3a) debug logs
         "LAKESHELF_CONF": str(conf),
         "COLUMNS": "200",
     }
@@ -198,6 +213,8 @@ def test_pipeline_on_s3_end_to_end_and_no_secret_anywhere(spark, s3_project, s3_
     # both debug logs were on: Python's, and delta-rs's object_store (which prints its credentials
     # provider at this level)
     assert "DEBUG" in output and "DEBUG object_store" in output
+    if delta_spark_serves(spark):  # hadoop-aws loaded: s3a carried the data, and said so
+        assert "S3AFileSystem" in output
 
     options = s3_server.storage_options
     net = lakeshelf.read(f"s3://{bucket}/lake/silver/net", spark=spark, storage_options=options)
@@ -216,8 +233,11 @@ def test_pipeline_on_s3_end_to_end_and_no_secret_anywhere(spark, s3_project, s3_
         for k in keys
     )
     texts = {"cli output": output, "junit": report.read_text()}
+    event_logs = [p for p in (tmp_path / "spark-events").rglob("*") if p.is_file()]
+    assert event_logs  # every Spark application the commands ran
+    texts.update({str(path): path.read_bytes().decode("latin-1") for path in event_logs})
     for key in keys:
         texts[key] = client.get_object(Bucket=bucket, Key=key)["Body"].read().decode("latin-1")
     for secret in (s3_server.SECRET_KEY,):
-        leaked = [where for where, text in texts.items() if secret in text]
-        assert leaked == [], f"secret found in {leaked}"
+        leaked = {where: around(text, secret) for where, text in texts.items() if secret in text}
+        assert leaked == {}, f"secret found in {leaked}"

@@ -9,7 +9,8 @@ import pytest
 from deltalake import DeltaTable
 
 import lakeshelf
-from helpers import commit_path
+from helpers import READ_ENGINES, commit_path, files_scanned
+from lakeshelf.table.spark import delta_spark_serves
 
 T0 = dt.datetime(2026, 3, 1, 10, 0, tzinfo=dt.timezone.utc)
 
@@ -89,3 +90,32 @@ def test_delta_format_time_travel_options(spark, three_versions):
     assert delta().option("versionAsOf", 1).load(three_versions).count() == 2
     assert delta().option("timestampAsOf", "2026-03-01T11:30:00Z").load(three_versions).count() == 2
     assert spark.read.format("delta").load(three_versions).count() == 3
+
+
+@pytest.mark.parametrize("engine", READ_ENGINES)
+def test_partition_filter_reads_only_matching_partitions(spark, table, engine):
+    """Both engines prune: a filter on the partition column opens that partition's files only."""
+    rows = spark.range(400).selectExpr("id", "cast(id % 4 as int) AS month")
+    lakeshelf.write(rows.repartition(2), table, partition_by=["month"])
+    files = DeltaTable(table).file_uris()
+    in_march = [f for f in files if "/month=3/" in f]
+    assert 0 < len(in_march) < len(files)
+
+    march = lakeshelf.read(table, spark=spark, engine=engine).where("month = 3")
+    assert files_scanned(march) == len(in_march)
+    assert sorted(r.id for r in march.collect()) == list(range(3, 400, 4))
+    everything = lakeshelf.read(table, spark=spark, engine=engine)
+    assert files_scanned(everything) == len(files)
+
+
+def test_delta_spark_skips_files_by_their_statistics(spark, table):
+    """On delta-spark, a selective filter on a clustered data column skips files by the min/max
+    statistics lakeshelf records in the log."""
+    if not delta_spark_serves(spark):
+        pytest.skip("data skipping from Delta statistics is delta-spark's (own engine: row groups)")
+    for start in range(0, 1000, 200):  # five appends, a file each, of ids start..start+199
+        lakeshelf.write(spark.range(start, start + 200), table)
+    assert len(DeltaTable(table).file_uris()) == 5
+    narrow = lakeshelf.read(table, spark=spark).where("id BETWEEN 420 AND 430")
+    assert files_scanned(narrow) == 1
+    assert [r.id for r in narrow.orderBy("id").collect()] == list(range(420, 431))

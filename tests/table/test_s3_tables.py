@@ -87,6 +87,8 @@ def test_unsafe_rename_is_refused_unless_opted_in(spark, s3_server, s3_bucket, m
 
 
 def test_a_later_spark_application_with_a_filesystem_for_s3_gets_the_native_path():
+    """On the own engine (no hadoop-aws), then a session with a filesystem for s3://."""
+    import os
     import subprocess
     import sys
 
@@ -100,8 +102,9 @@ def test_a_later_spark_application_with_a_filesystem_for_s3_gets_the_native_path
         "'spark.hadoop.fs.s3.impl': 'org.apache.hadoop.fs.RawLocalFileSystem'})\n"
         "print('second', hadoop_can_open(b, t)); b.stop()\n"
     )
+    env = {**os.environ, "LAKESHELF_ENGINE": "lakeshelf"}
     done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env
     )
     answers = [line for line in done.stdout.splitlines() if line.startswith(("first", "second"))]
     assert answers == ["first False", "second True"], done.stderr[-2000:]

@@ -9,6 +9,7 @@ import pytest
 from deltalake import DeltaTable
 
 import lakeshelf
+from helpers import READ_ENGINES
 
 SCHEMA = (
     "b tinyint, s smallint, i int, l bigint, f float, d double, dec decimal(10,2),"
@@ -109,11 +110,12 @@ def all_types(spark, table):
 
 def test_every_type_round_trips_through_lakeshelf(spark, all_types):
     uri, df = all_types
-    back = lakeshelf.read(uri, spark=spark)
-    assert back.schema.simpleString() == df.schema.simpleString()
-    assert table_rows([r.asDict() for r in back.collect()], back.columns) == table_rows(
-        [r.asDict() for r in df.collect()], df.columns
-    )
+    for engine in READ_ENGINES:
+        back = lakeshelf.read(uri, spark=spark, engine=engine)
+        assert back.schema.simpleString() == df.schema.simpleString(), engine
+        assert table_rows([r.asDict() for r in back.collect()], back.columns) == table_rows(
+            [r.asDict() for r in df.collect()], df.columns
+        ), engine
 
 
 def test_delta_rs_reads_every_type_identically(spark, all_types):
@@ -152,7 +154,12 @@ def test_awkward_partition_values_round_trip_and_agree(spark, table, duckdb_con)
     lakeshelf.write(df, table, partition_by="p")
     # Delta stores an empty-string partition value as null: every reader returns null for it.
     expected = sorted((i, None if v == "" else v) for i, v in enumerate(AWKWARD))
-    assert sorted(tuple(r) for r in lakeshelf.read(table, spark=spark).collect()) == expected
+    for engine in READ_ENGINES:
+        back = lakeshelf.read(table, spark=spark, engine=engine)
+        assert sorted(tuple(r) for r in back.collect()) == expected, engine
+        for value, count in (("a b", 1), ("x=y", 1), ("ünï", 1), (None, 2)):  # "" is null too
+            hits = back.where(back.p.isNull() if value is None else back.p == value)
+            assert [r.p for r in hits.collect()] == [value] * count, (engine, value)
     arrow = DeltaTable(table).to_pyarrow_table().to_pylist()
     assert sorted((r["id"], r["p"]) for r in arrow) == expected
     duck = duckdb_con.execute(f"SELECT id, p FROM delta_scan('{table}')").fetchall()
@@ -175,10 +182,11 @@ def test_typed_partition_columns_keep_their_types(spark, table, duckdb_con):
         "id long, n int, day date, flag boolean, amount decimal(5,2), ts timestamp",
     )
     lakeshelf.write(df, table, partition_by=["n", "day", "flag", "amount", "ts"])
-    back = lakeshelf.read(table, spark=spark)
-    assert back.schema.simpleString() == df.schema.simpleString()
     want = table_rows([r.asDict() for r in df.collect()], df.columns)
-    assert table_rows([r.asDict() for r in back.collect()], df.columns) == want
+    for engine in READ_ENGINES:
+        back = lakeshelf.read(table, spark=spark, engine=engine)
+        assert back.schema.simpleString() == df.schema.simpleString(), engine
+        assert table_rows([r.asDict() for r in back.collect()], df.columns) == want, engine
     arrow = DeltaTable(table).to_pyarrow_table().to_pylist()
     assert table_rows(arrow, df.columns) == want
     cursor = duckdb_con.execute(f"SELECT * FROM delta_scan('{table}')")
@@ -195,6 +203,8 @@ def test_versions_agree_across_readers(spark, table, duckdb_con):
     lakeshelf.write(spark.range(100, 105), table, mode="overwrite")
     for version in range(4):
         ours = sorted(r.id for r in lakeshelf.read(table, version=version, spark=spark).collect())
+        own = lakeshelf.read(table, version=version, spark=spark, engine="lakeshelf")
+        assert sorted(r.id for r in own.collect()) == ours, version
         rs = sorted(DeltaTable(table, version=version).to_pyarrow_table().column("id").to_pylist())
         duck = sorted(
             r[0]

@@ -181,3 +181,26 @@ def test_nulls_in_a_not_null_column_are_refused(spark, table):
         lakeshelf.write(with_null, table)
     assert log_listing(table).latest == 0
     assert parquet_files(table) == referenced(table)
+
+
+def test_small_writes_leave_one_file_per_partition(spark, table):
+    """A 10-row append is one file, not one per Spark task; a partitioned one, one per value."""
+    rows = spark.createDataFrame([(i, i % 2) for i in range(10)], "id long, p int").repartition(4)
+    lakeshelf.write(rows.drop("p"), table)
+    assert len(DeltaTable(table).file_uris()) == 1
+    partitioned = table + "_p"
+    lakeshelf.write(rows, partitioned, partition_by="p")
+    files = DeltaTable(partitioned).file_uris()
+    assert sorted(f.split("/")[-2] for f in files) == ["p=0", "p=1"]
+
+
+def test_writes_above_the_small_write_size_keep_spark_s_parallelism(spark, table):
+    spark.conf.set("spark.lakeshelf.write.smallWriteBytes", "100")  # 100 rows are 800 bytes
+    try:
+        lakeshelf.write(spark.range(0, 100, numPartitions=3), table)
+        spark.conf.set("spark.lakeshelf.write.smallWriteBytes", "0")  # off: even for unknown sizes
+        rows = spark.createDataFrame([(i,) for i in range(10)], "id long").repartition(2)
+        lakeshelf.write(rows, table)
+    finally:
+        spark.conf.unset("spark.lakeshelf.write.smallWriteBytes")
+    assert len(DeltaTable(table).file_uris()) == 3 + 2

@@ -131,6 +131,41 @@ def vacuum(
 
 
 @app.command()
+def optimize(
+    dataset: Annotated[str, typer.Argument(help="Dataset name.")],
+    z_order: Annotated[
+        str | None, typer.Option("--z-order", help="Comma-separated columns to cluster by.")
+    ] = None,
+    target_file_mb: Annotated[
+        int | None, typer.Option(min=1, help="Size compacted files aim for (MiB).")
+    ] = None,
+    conf: ConfOption = None,
+) -> None:
+    """Compact the dataset's small files into fewer, larger ones (same rows, a new version)."""
+    from lakeshelf.config import load_project
+    from lakeshelf.registry import optimize_dataset
+    from lakeshelf.session import spark_session
+
+    project = load_project(conf)
+    columns = [c.strip() for c in z_order.split(",") if c.strip()] if z_order else None
+    result = optimize_dataset(
+        project,
+        dataset,
+        lambda: spark_session(conf=project.lake.spark),
+        z_order=columns,
+        target_file_mb=target_file_mb,
+    )
+    if result.version is None:
+        out.print(f"nothing to compact in {dataset}: no partition has more than one small file")
+        return
+    clustered = f", Z-ordered by {', '.join(result.z_order)}" if result.z_order else ""
+    out.print(
+        f"compacted {dataset}@{result.read_version} into version {result.version}:"
+        f" {result.files_removed} file(s) -> {result.files_added}{clustered}"
+    )
+
+
+@app.command()
 def tag(
     ref: Annotated[str, typer.Argument(help="DATASET@AT to pin")],
     name: Annotated[str, typer.Argument(help="Tag name")],

@@ -175,3 +175,29 @@ def lineage(
     from lakeshelf.registry import lineage as version_lineage
 
     print_json(version_lineage(ref, conf))
+
+
+@app.command()
+def engine(
+    packages_only: Annotated[
+        bool, typer.Option("--packages", help="Print only the Maven coordinates.")
+    ] = False,
+    submit_args: Annotated[
+        bool, typer.Option("--submit-args", help="Print spark-submit arguments that load them.")
+    ] = False,
+) -> None:
+    """Which engine serves Delta tables here, and the jars it uses (fetched on first use)."""
+    from lakeshelf.session import engines
+
+    if packages_only:
+        out.print(",".join(engines.packages()), highlight=False)
+        return
+    if submit_args:
+        out.print(" ".join(engines.submit_args()), highlight=False, soft_wrap=True)
+        return
+    chosen = engines.select()
+    if chosen.note:
+        err.print(chosen.note, highlight=False, soft_wrap=True)
+    out.print(f"engine: {chosen.name}", highlight=False)
+    out.print(f"packages: {', '.join(engines.packages())}", highlight=False, soft_wrap=True)
+    out.print(f"jars: {len(chosen.jars)} in {engines.cache_dir()}", highlight=False)

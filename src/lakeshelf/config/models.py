@@ -54,8 +54,22 @@ class SourceConfig(Strict):
     """Where a bronze dataset's raw files are and how to parse them."""
 
     path: str = Field(description="Glob of raw files; relative to the project folder.")
-    format: Literal["csv", "json", "parquet"] = Field(description="csv, json (JSON lines), parquet")
+    format: Literal["csv", "json", "parquet", "avro"] = Field(
+        description="csv, json (JSON lines), parquet, avro"
+    )
     options: dict[str, Any] = Field(default_factory=dict, description="Passed to Spark's parser.")
+
+
+class CompactionConfig(Strict):
+    """How ``lakeshelf optimize`` compacts a dataset's table, and when a publish does it too."""
+
+    target_file_mb: int = Field(default=128, ge=1, description="Size compacted files aim for.")
+    z_order: list[str] = Field(default_factory=list, description="Columns to cluster files by.")
+    after_files: int | None = Field(
+        default=None,
+        ge=2,
+        description="Compact right after a publish once the latest version has more files.",
+    )
 
 
 class DatasetConfig(Strict):
@@ -73,6 +87,7 @@ class DatasetConfig(Strict):
     transform: str | None = None
     write_mode: Literal["overwrite", "append", "merge"] = "overwrite"
     merge_keys: list[str] = Field(default_factory=list)
+    compaction: CompactionConfig = Field(default_factory=CompactionConfig)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

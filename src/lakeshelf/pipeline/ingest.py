@@ -146,7 +146,8 @@ def ingest(
                 parsed.rows.unpersist()
         say(f"registering {name}@{batch.result.version}")
     # also registers a version committed by a run that died before registering it
-    register_pending(project, name, spark or (lambda: spark_session(conf=project.lake.spark)))
+    session = spark or (lambda: spark_session(conf=project.lake.spark))
+    register_pending(project, name, session)
     batch.result.seconds = time.perf_counter() - start
     return batch.result
 

@@ -1,8 +1,9 @@
 """Parsing a batch of raw files against a declared schema, keeping every malformed row.
 
 CSV and JSON lines go through :mod:`lakeshelf.pipeline.parse_text`, Parquet through
-:mod:`lakeshelf.pipeline.parse_parquet`. A file that cannot be read at all (corrupt or truncated
-Parquet or gzip) is set aside with the reason and the rest of the batch is parsed without it.
+:mod:`lakeshelf.pipeline.parse_parquet`, Avro through :mod:`lakeshelf.pipeline.parse_avro`. A
+file that cannot be read at all (corrupt or truncated Parquet, Avro or gzip) is set aside with
+the reason and the rest of the batch is parsed without it.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import contextlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from lakeshelf.pipeline.parse_avro import parse_avro
 from lakeshelf.pipeline.parse_parquet import parse_parquet
 from lakeshelf.pipeline.parse_text import parse_text
 from lakeshelf.pipeline.parsed import ParsedBatch
 from lakeshelf.pipeline.raw_readers import unreadable_file
+from lakeshelf.table.spark import hadoop_access
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -52,6 +55,7 @@ def parse(
             per-file diff).
     """
     assert cfg.source is not None
+    hadoop_access(spark, source)
     unreadable: dict[str, str] = {}
     while True:
         readable = [f for f in files if f.path not in unreadable]
@@ -59,6 +63,8 @@ def parse(
         try:
             if cfg.source.format == "parquet":
                 batch = parse_parquet(spark, cfg, readable, source, unreadable)
+            elif cfg.source.format == "avro":
+                batch = parse_avro(spark, cfg, readable, source, unreadable)
             else:
                 batch = parse_text(spark, cfg, readable, source)
             rows = batch.rows.persist()

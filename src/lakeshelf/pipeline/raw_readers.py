@@ -118,7 +118,7 @@ def parquet_rows(
 
     data_schema = StructType.fromDDL(ddl)
     out = StructType.fromDDL(f"{ddl}, _source_file string, _line long")
-    arrow_schema = to_arrow_schema(data_schema)
+    arrow_schema = to_arrow_schema(data_schema, timezone="UTC")  # timestamps are instants
 
     def read(path: str) -> Iterator[Any]:
         import pyarrow as pa

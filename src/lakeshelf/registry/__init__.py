@@ -1,17 +1,18 @@
 """The registry: every published version, its tags, and what can be proved about it.
 
 Owns the registry tables (``store``: version records and tag events), refs and their resolution
-(``refs``, ``resolve``), registration after a commit (``registration``), content fingerprints,
-code versions, provenance (manifest, verify, lineage), pins and pinned vacuum, and dataset
-history with registry state. May import the table layer, the session factory (fingerprints need
-Spark), configuration and the bottom modules; knows nothing of pipelines or the CLI.
+(``refs``, ``resolve``), registration after a commit and registered compaction
+(``registration``), content fingerprints, code versions, provenance (manifest, verify,
+lineage), pins and pinned vacuum, and dataset history with registry state. May import the
+table layer, the session factory (fingerprints need Spark), configuration and the bottom
+modules; knows nothing of pipelines or the CLI.
 """
 
 from lakeshelf.registry.history import DatasetVersion, dataset_history, gate_state
 from lakeshelf.registry.pins import pinned_versions, tag_version, vacuum_dataset
 from lakeshelf.registry.provenance import Verification, lineage, manifest, verify
 from lakeshelf.registry.refs import Ref, parse_ref
-from lakeshelf.registry.registration import dataset_of, register_pending
+from lakeshelf.registry.registration import dataset_of, optimize_dataset, register_pending
 from lakeshelf.registry.resolve import Resolved, is_location, resolve, resolve_dataset, resolve_in
 from lakeshelf.registry.store import (
     TagEvent,
@@ -38,6 +39,7 @@ __all__ = [
     "is_location",
     "lineage",
     "manifest",
+    "optimize_dataset",
     "parse_ref",
     "pinned_versions",
     "record_of",

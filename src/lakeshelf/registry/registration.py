@@ -3,6 +3,13 @@
 A version is registered right after its commit. If a run dies between the two, the next publish of
 that dataset registers it (:func:`register_pending`), so every version lakeshelf committed ends up
 in the registry exactly once.
+
+Compacting a dataset (:func:`optimize_dataset`) is registered the same way: the compacted version
+holds exactly the rows of the published version it compacts (delta-rs commits it with
+``dataChange=false``), so it carries that version's suite result, lineage and config hash, and is
+registered with a fingerprint computed from its own files, so ``verify`` proves the rows did not
+change. Tags keep pinning the versions they name and vacuum keeps their files. A dataset's
+``compaction.after_files`` compacts right after a registration that makes it due.
 """
 
 from __future__ import annotations
@@ -13,10 +20,18 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from lakeshelf import timestamps
+from lakeshelf.errors import LakeshelfError
 from lakeshelf.registry import store
 from lakeshelf.registry.code_version import code_version
 from lakeshelf.registry.fingerprint import fingerprint
-from lakeshelf.table import latest_version, load_snapshot, read_record, snapshot_dataframe
+from lakeshelf.table import (
+    OptimizeResult,
+    latest_version,
+    load_snapshot,
+    optimize,
+    read_record,
+    snapshot_dataframe,
+)
 from lakeshelf.table.schema import logical_type
 
 if TYPE_CHECKING:
@@ -26,18 +41,29 @@ if TYPE_CHECKING:
     from lakeshelf.storage import Location
     from lakeshelf.table import CommitRecord
 
-#: Operations whose versions are dataset versions (schema-only ADD COLUMNS and VACUUM are not).
-PUBLISHING_OPERATIONS = ("WRITE", "RESTORE")
+#: Operations whose versions are dataset versions (schema-only ADD COLUMNS and VACUUM are not;
+#: a dataset's OPTIMIZE is: the same rows as the version it compacts, in fewer files).
+PUBLISHING_OPERATIONS = ("WRITE", "RESTORE", "OPTIMIZE")
 
 
 def register_pending(
     project: Project, name: str, spark: SparkSession | Callable[[], SparkSession]
 ) -> list[int]:
-    """Register every lakeshelf-written version of ``name`` newer than its last registered one.
+    """Register every lakeshelf-written version of ``name`` newer than its last registered one,
+    then compact the table if its ``compaction.after_files`` policy is now due.
 
     ``spark`` (for fingerprints) may be a function that starts a session: it is called only if
     there is something to register.
     """
+    registered = _register_new(project, name, spark)
+    if registered:
+        _compact_if_due(project, name, spark)
+    return registered
+
+
+def _register_new(
+    project: Project, name: str, spark: SparkSession | Callable[[], SparkSession]
+) -> list[int]:
     table, lake = project.table(name), project.lake_location
     latest = latest_version(table)
     if latest < 0:
@@ -95,3 +121,77 @@ def dataset_of(table: Location) -> str | None:
         if record is not None and record.operation == "WRITE":
             return None  # a lakeshelf write that names no dataset: a plain table
     return None
+
+
+#: Commit metadata a compaction carries over from the version it compacts (not ``ingest``:
+#: the raw files it names were loaded once, by that version).
+_CARRIED = ("dataset", "configHash", "suite", "lineage")
+
+
+def optimize_dataset(
+    project: Project,
+    dataset: str,
+    spark: SparkSession | Callable[[], SparkSession],
+    *,
+    z_order: list[str] | None = None,
+    target_file_mb: int | None = None,
+) -> OptimizeResult:
+    """Compact ``dataset``'s latest version and register the result as its latest version.
+
+    ``spark`` (for the fingerprint) may be a function that starts a session, called only if a
+    version is registered. ``z_order`` and ``target_file_mb`` default to the dataset's
+    ``compaction`` config.
+
+    Raises:
+        ConfigError: unknown dataset.
+        LakeshelfError: nothing is published yet, a commit other than lakeshelf's maintenance
+            follows the latest publish, or the compaction failed (nothing committed).
+    """
+    config = project.dataset(dataset)
+    table = project.table(config.name)
+    _register_new(project, config.name, spark)  # a publish a crashed run left unregistered
+    published = store.records(project.lake_location, config.name)
+    if not published:
+        raise LakeshelfError(f"{config.name} has no published version to compact yet")
+    compacts = published[-1].version
+    _check_no_data_changes_after(table, compacts, config.name)
+    record = read_record(table, compacts)
+    carried = {k: v for k, v in (record.metadata if record else {}).items() if k in _CARRIED}
+    result = optimize(
+        table,
+        target_size=(target_file_mb or config.compaction.target_file_mb) * 1024 * 1024,
+        z_order=z_order if z_order is not None else list(config.compaction.z_order),
+        metadata={**carried, "dataset": config.name, "compacts": compacts},
+    )
+    if result.version is not None:
+        _register_new(project, config.name, spark)
+    return result
+
+
+#: Commits that leave a dataset's rows as they are (so the latest publish still describes them).
+_NO_DATA_CHANGE = ("VACUUM", "OPTIMIZE")
+
+
+def _check_no_data_changes_after(table: Location, version: int, dataset: str) -> None:
+    """Refuse when a commit after the latest publish changed the rows (written by another tool)."""
+    for later in range(version + 1, latest_version(table) + 1):
+        record = read_record(table, later)
+        if record is None or record.operation not in _NO_DATA_CHANGE:
+            raise LakeshelfError(
+                f"{dataset}'s table has version {later} after its latest publish {version}, not"
+                " written by a lakeshelf publish; compacting it would register rows no suite"
+                " checked. Restore or re-publish the dataset first."
+            )
+
+
+def _compact_if_due(
+    project: Project, dataset: str, spark: SparkSession | Callable[[], SparkSession]
+) -> OptimizeResult | None:
+    """Compact after a publish when the dataset's ``compaction.after_files`` says it is due."""
+    config = project.dataset(dataset)
+    limit = config.compaction.after_files
+    if limit is None:
+        return None
+    if len(load_snapshot(project.table(config.name)).files) <= limit:
+        return None
+    return optimize_dataset(project, config.name, spark)

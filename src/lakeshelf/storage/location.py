@@ -120,6 +120,11 @@ class Location:
         check_commit_safety(self.options)
         return dict(self.options) or None
 
+    def hadoop_options(self) -> dict[str, str]:
+        """Hadoop settings that reach this location through s3a (per bucket, so locations with
+        different credentials coexist in one session); empty for other schemes."""
+        return hadoop_options(self.uri, self.options)
+
     def pyarrow_filesystem(self) -> pyarrow.fs.FileSystem:
         """A pyarrow filesystem over the fsspec one (for pyarrow readers and writers)."""
         from pyarrow.fs import FSSpecHandler, PyFileSystem
@@ -168,6 +173,52 @@ def fsspec_options(protocol: str, storage_options: dict[str, Any] | None) -> dic
         elif name in _S3FS_REGION:
             arguments.setdefault("client_kwargs", {})["region_name"] = value
     return arguments
+
+
+# delta-rs (object_store) option keys -> s3a per-bucket keys (``fs.s3a.bucket.<bucket>.<key>``).
+_S3A_KEYS = {
+    "access_key_id": "access.key",
+    "secret_access_key": "secret.key",
+    "session_token": "session.token",
+    "token": "session.token",
+    "endpoint_url": "endpoint",
+    "endpoint": "endpoint",
+    "region": "endpoint.region",
+    "default_region": "endpoint.region",
+}
+
+
+def hadoop_options(uri: str, storage_options: dict[str, Any] | None) -> dict[str, str]:
+    """s3a settings for the bucket of ``uri`` from delta-rs-style ``storage_options``.
+
+    A custom endpoint (S3-compatible stores) gets path-style access; ``aws_allow_http`` turns
+    TLS off; a session token selects the temporary-credentials provider. Without options s3a's
+    default chain applies (the standard AWS environment variables among them).
+    """
+    parsed = urlparse(uri)
+    if parsed.scheme not in ("s3", "s3a") or not parsed.netloc:
+        return {}
+    prefix = f"fs.s3a.bucket.{parsed.netloc}."
+    settings: dict[str, str] = {}
+    for key, value in (storage_options or {}).items():
+        name = key.lower().removeprefix("aws_")
+        if name in _S3A_KEYS:
+            settings[prefix + _S3A_KEYS[name]] = str(value)
+        elif name == "allow_http" and str(value).lower() in ("1", "true", "yes"):
+            settings[prefix + "connection.ssl.enabled"] = "false"
+    if prefix + "endpoint" not in settings:  # s3a does not read the SDK's endpoint variables
+        found = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+        if found:
+            settings[prefix + "endpoint"] = found
+    if prefix + "endpoint" in settings:
+        settings[prefix + "path.style.access"] = "true"
+        if settings[prefix + "endpoint"].startswith("http://"):
+            settings[prefix + "connection.ssl.enabled"] = "false"
+    if prefix + "session.token" in settings:
+        settings[prefix + "aws.credentials.provider"] = (
+            "org.apache.hadoop.fs.s3a.TemporaryAWSCredentialsProvider"
+        )
+    return settings
 
 
 UNSAFE_RENAME = "aws_s3_allow_unsafe_rename"

@@ -3,8 +3,8 @@
 Owns the Delta log (``delta_log``, ``commit_info``), snapshots and time travel (``snapshot``,
 ``versions``, ``protocol``), writes (``plan`` -> ``write`` -> ``commit``, one retry loop in
 ``retry``), data files (``files``, ``stats``, ``workers``), reads (``read``, ``arrow``), history,
-detail, restore (``operations``), leases, refused files and vacuum. Every function takes a
-:class:`lakeshelf.storage.Location`.
+detail, restore (``operations``), compaction (``optimize``), leases, refused files and vacuum.
+Every function takes a :class:`lakeshelf.storage.Location`.
 
 May import :mod:`lakeshelf.storage`, the bottom modules (errors, timestamps, faults, version),
 pyspark and deltalake; knows nothing of configuration, gates, registries or pipelines.
@@ -14,6 +14,7 @@ from lakeshelf.table.arrow import snapshot_arrow
 from lakeshelf.table.commit_info import CommitRecord
 from lakeshelf.table.delta_log import latest_version, list_log
 from lakeshelf.table.operations import HistoryEntry, TableDetail, detail, history, restore
+from lakeshelf.table.optimize import OptimizeResult, optimize
 from lakeshelf.table.read import read, snapshot_dataframe
 from lakeshelf.table.records import read_record
 from lakeshelf.table.refused import RefusedPublish, refused_publishes
@@ -29,6 +30,7 @@ __all__ = [
     "CommitRecord",
     "DataFile",
     "HistoryEntry",
+    "OptimizeResult",
     "RefusedPublish",
     "Snapshot",
     "TableDetail",
@@ -39,6 +41,7 @@ __all__ = [
     "latest_version",
     "list_log",
     "load_snapshot",
+    "optimize",
     "read",
     "read_record",
     "refused_publishes",

@@ -6,6 +6,10 @@ write first records ``<table>/_staging/<txn>.lease``, holds it until its commit 
 failed, and names its data files with its transaction id; vacuum spares every file carrying the id
 of a live lease. A lease older than :data:`LEASE_HOURS` is stale (its writer died) and protects
 nothing; vacuum removes it along with that writer's staging folder.
+
+A compaction cannot name its files (delta-rs does): its lease's id starts with
+:data:`OPTIMIZE_LEASE_PREFIX`, and while it is live vacuum spares every file written since the
+lease was taken.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ if TYPE_CHECKING:
 
 LEASE_HOURS = 24.0
 STAGING_DIR = "_staging"
+OPTIMIZE_LEASE_PREFIX = "optimize-"
 _SUFFIX = ".lease"
 
 log = logging.getLogger(__name__)
@@ -87,3 +92,20 @@ def live_leases(fs: Any, table: Location) -> tuple[set[str], list[str]]:
     # a staging folder belongs to a live writer while its lease is live
     stale = [p for p in stale if p.rsplit("/", 1)[-1].removesuffix(_SUFFIX) not in live]
     return live, stale
+
+
+def compaction_since(fs: Any, table: Location) -> float | None:
+    """When the oldest live compaction's lease was taken (epoch seconds), None if there is none."""
+    now = time.time()
+    try:
+        entries = fs.ls(table.path(STAGING_DIR), detail=True)
+    except FileNotFoundError:
+        return None
+    starts = [
+        entry_mtime(entry)
+        for entry in entries
+        if entry["name"].rsplit("/", 1)[-1].startswith(OPTIMIZE_LEASE_PREFIX)
+        and entry["name"].endswith(_SUFFIX)
+        and now - entry_mtime(entry) <= LEASE_HOURS * 3600
+    ]
+    return min(starts) if starts else None

@@ -8,17 +8,26 @@ in ``_metadata``, so the data path stays a plain Parquet scan.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from typing import TYPE_CHECKING, Any
 
+from lakeshelf.table.files import partition_folder, partition_text
 from lakeshelf.table.schema import logical_type, physical_type
 from lakeshelf.table.snapshot import Snapshot, load_snapshot
-from lakeshelf.table.spark import apply_runtime_conf, hadoop_can_open
+from lakeshelf.table.spark import (
+    apply_runtime_conf,
+    delta_spark_serves,
+    hadoop_access,
+    hadoop_can_open,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
     from lakeshelf.storage import Location
+
+log = logging.getLogger(__name__)
 
 _FILE = "__lakeshelf_file"
 _ROW = "__lakeshelf_row"
@@ -45,30 +54,68 @@ def read(
     return snapshot_dataframe(apply_runtime_conf(spark), snapshot)
 
 
-def snapshot_dataframe(spark: SparkSession, snapshot: Snapshot) -> DataFrame:
+def snapshot_dataframe(
+    spark: SparkSession, snapshot: Snapshot, engine: str | None = None
+) -> DataFrame:
     """The rows of ``snapshot`` as a DataFrame (see :func:`read`).
 
-    Spark's native Parquet reader reads the files when its Hadoop layer can open them; otherwise
-    (``s3://`` without hadoop-aws) Python workers read them (:mod:`lakeshelf.table.workers_read`).
+    A committed version goes through delta-spark when the session runs it (partition pruning,
+    data skipping, deletion vectors and column mapping native to it) unless ``engine`` is
+    ``"lakeshelf"``. Otherwise Spark's Parquet reader reads the files, or Python workers where
+    Spark's Hadoop layer cannot open them (``s3://`` without hadoop-aws:
+    :mod:`lakeshelf.table.workers_read`).
     """
-    from pyspark.sql import functions as F
-    from pyspark.sql.types import StructType
-
     from lakeshelf.table.workers_read import read_snapshot
 
-    schema = snapshot.schema
     if not snapshot.files:
-        return spark.createDataFrame([], logical_type(schema))
+        return spark.createDataFrame([], logical_type(snapshot.schema))
+    hadoop_access(spark, snapshot.location)
+    if snapshot.version >= 0 and engine != "lakeshelf" and delta_spark_serves(spark):
+        try:
+            return (
+                spark.read.format("delta")
+                .option("versionAsOf", snapshot.version)
+                .load(snapshot.location.spark_path())
+            )
+        except Exception as exc:
+            # delta-spark refuses a version when anything in the log is damaged, or when the
+            # latest version needs a feature it lacks; lakeshelf's reader has already checked
+            # exactly this version, which it reads.
+            log.info("delta-spark cannot load %s: %s; lakeshelf reads it", snapshot, exc)
     if not hadoop_can_open(spark, snapshot.location):
         return read_snapshot(spark, snapshot)
-    mode = snapshot.column_mapping_mode
+    return _parquet_frame(spark, snapshot)
+
+
+def _parquet_frame(spark: SparkSession, snapshot: Snapshot) -> DataFrame:
+    """The snapshot's files read by Spark's Parquet reader.
+
+    Partition values come from the folder names when every file sits in the folder its values
+    name (lakeshelf's and delta-spark's layout for plain types): Spark then prunes partitions
+    itself. Otherwise they are joined in by file name, like the rows deletion vectors remove.
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StructField, StructType
+
+    schema, mode = snapshot.schema, snapshot.column_mapping_mode
     data_fields = [f for f in schema.fields if f.name not in snapshot.partition_columns]
     physical = physical_type(StructType(data_fields), mode)
-
-    frame = spark.read.schema(physical).parquet(
-        *(snapshot.location.spark_path(f.path) for f in snapshot.files)
-    )
-    if snapshot.partition_columns or snapshot.deleted_rows:
+    paths = [snapshot.location.spark_path(f.path) for f in snapshot.files]
+    by_folders = bool(snapshot.partition_columns) and _partitions_in_folders(snapshot)
+    if by_folders:
+        types = {f.name: logical_type(f.dataType) for f in schema.fields}
+        read_schema = StructType(
+            physical.fields + [StructField(n, types[n], True) for n in snapshot.partition_columns]
+        )
+        frame = (
+            spark.read.schema(read_schema)
+            .option("basePath", snapshot.location.spark_path())
+            .parquet(*paths)
+        )
+    else:
+        frame = spark.read.schema(physical).parquet(*paths)
+    joins_partitions = bool(snapshot.partition_columns) and not by_folders
+    if joins_partitions or snapshot.deleted_rows:
         key, key_of = _file_key(spark, snapshot)
         extra = [F.col(f"_metadata.{key}").alias(_FILE)]
         if snapshot.deleted_rows:
@@ -76,8 +123,38 @@ def snapshot_dataframe(spark: SparkSession, snapshot: Snapshot) -> DataFrame:
         frame = frame.select("*", *extra)
         if snapshot.deleted_rows:
             frame = frame.join(_deleted_frame(spark, snapshot, key_of), [_FILE, _ROW], "left_anti")
-        if snapshot.partition_columns:
+        if joins_partitions:
             frame = frame.join(F.broadcast(_partition_frame(spark, snapshot, key_of)), _FILE)
+    return _logical_columns(frame, schema, data_fields, physical, mode)
+
+
+#: Partition column types whose folder names Spark parses back to exactly the Delta value.
+_FOLDER_SAFE_TYPES = {"string", "tinyint", "smallint", "int", "bigint", "date", "boolean"}
+
+
+def _partitions_in_folders(snapshot: Snapshot) -> bool:
+    """True when every file lies in the ``col=value`` folder its partition values name."""
+    if snapshot.column_mapping_mode != "none":
+        return False
+    types = {f.name: f.dataType.simpleString() for f in snapshot.schema.fields}
+    if any(types[n] not in _FOLDER_SAFE_TYPES for n in snapshot.partition_columns):
+        return False
+    root = snapshot.uri.rstrip("/") + "/"
+    for data_file in snapshot.files:
+        values = {n: partition_text(v) for n, v in data_file.partition_values.items()}
+        folder = partition_folder(snapshot.partition_columns, values)
+        if not data_file.path.startswith(root + folder + "/"):
+            return False
+        if "/" in data_file.path[len(root) + len(folder) + 1 :]:
+            return False
+    return True
+
+
+def _logical_columns(
+    frame: DataFrame, schema: Any, data_fields: list[Any], physical: Any, mode: str
+) -> DataFrame:
+    """``frame`` with the table's logical column names, types and order."""
+    from pyspark.sql import functions as F
 
     columns = []
     for logical_field, physical_field in zip(data_fields, physical.fields, strict=True):

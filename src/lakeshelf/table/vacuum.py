@@ -31,7 +31,7 @@ from lakeshelf.table.delta_log import (
     log_dir,
     open_table,
 )
-from lakeshelf.table.leases import live_leases
+from lakeshelf.table.leases import compaction_since, live_leases
 
 if TYPE_CHECKING:
     from lakeshelf.storage import Location
@@ -66,12 +66,15 @@ def vacuum(
         full=True,
     )
     held, stale = live_leases(fs, table)  # after the listing: see the module docstring
+    compacting_since = compaction_since(fs, table)
     latest = open_table(table, None)  # after the leases
     referenced = _referenced(latest)
     doomed = sorted(
         path
         for path in candidates
-        if path not in referenced and not any(txn in path for txn in held)
+        if path not in referenced
+        and not any(txn in path for txn in held)
+        and not _written_since(fs, table.path(path), compacting_since)
     )
     if not dry_run:
         for path in doomed:
@@ -84,6 +87,20 @@ def vacuum(
         table, pinned=pinned, retain_hours=log_retain_hours, dry_run=dry_run
     )
     return result
+
+
+#: Clock difference between the machine holding a lease and the store's file times.
+_CLOCK_SLACK_SECONDS = 300
+
+
+def _written_since(fs: Any, path: str, since: float | None) -> bool:
+    """True when a compaction is running and ``path`` may be one of its uncommitted files."""
+    if since is None:
+        return False
+    try:
+        return entry_mtime(fs.info(path)) >= since - _CLOCK_SLACK_SECONDS
+    except FileNotFoundError:
+        return False
 
 
 def _referenced(table: Any) -> set[str]:

@@ -40,7 +40,12 @@ from lakeshelf.table.leases import STAGING_DIR, write_lease
 from lakeshelf.table.plan import WritePlan, plan_write
 from lakeshelf.table.refused import keep_refused
 from lakeshelf.table.snapshot import DataFile, Snapshot
-from lakeshelf.table.spark import apply_runtime_conf, hadoop_can_open, session_timezone
+from lakeshelf.table.spark import (
+    apply_runtime_conf,
+    hadoop_access,
+    hadoop_can_open,
+    session_timezone,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -152,16 +157,55 @@ class _Refused(Exception):
 
 def _stage(df: DataFrame, spark: SparkSession, plan: WritePlan, fs: Any) -> list[WrittenFile]:
     """Write the data files into the table folder, uncommitted."""
+    hadoop_access(spark, plan.location)
     if not hadoop_can_open(spark, plan.location):
         from lakeshelf.table.workers_write import write_files
 
         return write_files(df, plan)  # e.g. s3:// without hadoop-aws
     staging = plan.location.path(STAGING_DIR, plan.txn)
+    df = _one_file_per_partition_if_small(df, plan.partitions)
     writer = df.write.mode("errorifexists").format("parquet").option("compression", "snappy")
     if plan.partitions:
         writer = writer.partitionBy(*plan.partitions)
     writer.save(plan.location.spark_path(staging))
     return _move_staged(fs, plan, staging, session_timezone(spark))
+
+
+#: Spark setting: writes whose planned size is at most this many bytes go out as one file per
+#: partition value (one file if unpartitioned) instead of one per Spark task; 0 turns the layout
+#: rules below off. 16 MiB of Spark's in-memory estimate is a few MiB of Parquet: one task
+#: writes it in well under a second, while larger writes keep their parallelism.
+SMALL_WRITE_CONF = "spark.lakeshelf.write.smallWriteBytes"
+SMALL_WRITE_BYTES = 16 * 1024 * 1024
+#: Spark estimates data it cannot size at Long.MaxValue bytes, scaled down by projections;
+#: nothing a write really holds comes near a pebibyte.
+_UNKNOWN_SIZE = 2**50
+
+
+def _one_file_per_partition_if_small(df: DataFrame, partitions: list[str]) -> DataFrame:
+    """``df`` arranged so a small write leaves one file per partition value.
+
+    Many small appends otherwise leave a file per task each (two for 10 rows on two cores),
+    which slows every later read. Small is Spark's own size estimate of the optimized plan:
+
+    - known and small: one task writes everything (Spark's writer sorts by partition values);
+    - known and large: unchanged, Spark's parallelism stands;
+    - unknown (rows from Python lists or RDDs, Python UDFs): a rebalance by the partition
+      columns, which adaptive execution coalesces to as few tasks as the data needs (Spark's
+      "optimized write"; it costs a shuffle, which for data Spark cannot size is the price
+      of not guessing).
+    """
+    limit = int(df.sparkSession.conf.get(SMALL_WRITE_CONF, None) or SMALL_WRITE_BYTES)
+    if limit <= 0:
+        return df
+    try:
+        size = df._jdf.queryExecution().optimizedPlan().stats().sizeInBytes()
+        estimate = size if isinstance(size, int) else int(size.toString())  # Py4J: int or BigInt
+    except Exception:  # Spark Connect or a plan Spark cannot size
+        estimate = _UNKNOWN_SIZE
+    if estimate >= _UNKNOWN_SIZE:
+        return df.hint("rebalance", *partitions)
+    return df.coalesce(1) if estimate <= limit else df
 
 
 def _move_staged(fs: Any, plan: WritePlan, staging: str, timezone: str) -> list[WrittenFile]:
@@ -174,15 +218,16 @@ def _move_staged(fs: Any, plan: WritePlan, staging: str, timezone: str) -> list[
         if f.name not in plan.partitions
     }
 
+    listed_root = staging.split("://", 1)[-1].rstrip("/") + "/"  # fsspec lists without a scheme
+
     def move(source: str) -> WrittenFile:
-        folder = os.path.dirname(os.path.relpath(source, staging)).replace(os.sep, "/")
-        folder = "" if folder == "." else folder
+        folder = os.path.dirname(source.split("://", 1)[-1].removeprefix(listed_root))
         values = parse_partition_folder(folder, plan.partitions, types, timezone)
         name = data_file_name(plan.txn)
         relative = f"{folder}/{name}" if folder else name
         target = plan.location.path(relative)
         fs.makedirs(os.path.dirname(target), exist_ok=True)
-        fs.mv(source, target)
+        fs.mv(plan.location.fsspec_path(source), target)
         return described(fs, plan.location, relative, values, data_columns)
 
     with ThreadPoolExecutor(max_workers=min(16, max(1, len(staged)))) as pool:
