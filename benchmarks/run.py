@@ -258,31 +258,13 @@ def raw_parse_costs(spark, work: Path, data, server, rounds: int) -> tuple[float
     return local, remote
 
 
-def files_scanned(df) -> int:
-    """Run ``df`` and return how many files its scans opened (a fresh copy: a DataFrame that
-    already ran reports 0 on its next run)."""
-    execution = df.select("*")._jdf.queryExecution()
-    execution.toRdd().count()  # runs this plan itself (a noop write would plan its own)
-    plan = execution.executedPlan()
-    total, pending = 0, [plan]
-    while pending:
-        node = pending.pop()
-        if node.nodeName() == "AdaptiveSparkPlan":
-            node = node.finalPhysicalPlan()
-        if node.nodeName().startswith("Scan"):
-            metric = node.metrics().get("numFiles")
-            total += metric.get().value() if metric.isDefined() else 0
-        children = node.children().iterator()
-        while children.hasNext():
-            pending.append(children.next())
-    return total
-
-
 def partitioned_reads(
     spark, work: Path, rows: int, partitions: int, rounds: int
 ) -> tuple[list[tuple[str, float, float]], list[str]]:
     """A table partitioned by ``month`` read in full, by partition and by a clustered column,
     on each engine, against plain partitioned Parquet of the same layout (same files)."""
+    from tools.spark_metrics import files_scanned
+
     import lakeshelf
     from lakeshelf.table.spark import delta_spark_serves
 

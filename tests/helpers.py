@@ -116,28 +116,6 @@ def kill_ingest_when(conf_dir, dataset: str, ready, timeout: float = 240) -> Non
 READ_ENGINES = (None, "lakeshelf")
 
 
-def files_scanned(df) -> int:
-    """Run ``df`` and return how many data files its scans opened (Spark's ``numFiles`` metric).
-
-    Runs a fresh copy of ``df``: a DataFrame that already ran reports 0 on its second run.
-    """
-    df = df.select("*")
-    df.collect()
-    plan = df._jdf.queryExecution().executedPlan()
-    if plan.nodeName() == "AdaptiveSparkPlan":
-        plan = plan.finalPhysicalPlan()
-    total, pending = 0, [plan]
-    while pending:
-        node = pending.pop()
-        if node.nodeName().startswith("Scan"):
-            metric = node.metrics().get("numFiles")
-            total += metric.get().value() if metric.isDefined() else 0
-        children = node.children().iterator()
-        while children.hasNext():
-            pending.append(children.next())
-    return total
-
-
 def sorted_rows(df) -> list[tuple]:
     """A DataFrame's rows as sorted tuples of Python values (None first)."""
     found = [tuple(r) for r in df.collect()]

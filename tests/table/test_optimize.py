@@ -6,9 +6,10 @@ import json
 
 import pytest
 from deltalake import DeltaTable
+from tools.spark_metrics import files_scanned
 
 import lakeshelf
-from helpers import READ_ENGINES, commit_path, files_scanned, sorted_rows
+from helpers import READ_ENGINES, commit_path, sorted_rows
 from lakeshelf.storage import Location
 from lakeshelf.table import vacuum
 from lakeshelf.table.leases import OPTIMIZE_LEASE_PREFIX, write_lease

@@ -7,9 +7,10 @@ import os
 
 import pytest
 from deltalake import DeltaTable
+from tools.spark_metrics import files_scanned
 
 import lakeshelf
-from helpers import READ_ENGINES, commit_path, files_scanned
+from helpers import READ_ENGINES, commit_path
 from lakeshelf.table.spark import delta_spark_serves
 
 T0 = dt.datetime(2026, 3, 1, 10, 0, tzinfo=dt.timezone.utc)

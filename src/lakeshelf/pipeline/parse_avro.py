@@ -16,9 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from lakeshelf.pipeline.parsed import ParsedBatch, check_drift, no_rows
-from lakeshelf.pipeline.raw_readers import UnreadableFileError, spark_file_to_path
-from lakeshelf.spark_tasks import per_item
+from lakeshelf.pipeline.parsed import ParsedBatch, parse_described
+from lakeshelf.pipeline.raw_readers import file_rows, spark_file_to_path
 from lakeshelf.storage import Location
 from lakeshelf.table.spark import hadoop_can_open, jvm_has_class
 
@@ -45,29 +44,14 @@ def parse_avro(
     Raises:
         DataRejectedError: schema drift the dataset's policy does not allow.
     """
-    from pyspark.sql import functions as F
-
     per_file = _header_columns(files, source, unreadable)
-    extra = check_drift(cfg, per_file, partial=False)
-    columns = list(cfg.schema) + extra
-    types = {**{c: "string" for c in extra}, **cfg.schema}
-    readable = [f.path for f in files if f.path in per_file]
-    if not readable:
-        return ParsedBatch(no_rows(spark, columns, types), columns, extra, _CONTEXT)
-    ddl = ", ".join(f"`{c}` {types[c]}" for c in columns)
-    if jvm_has_class(spark, SPARK_AVRO_CLASS) and hadoop_can_open(spark, source):
-        data = _spark_rows(spark, readable, ddl, source)
-    else:
-        data = _worker_rows(spark, readable, ddl, source.options)
-    rows = data.select(
-        *columns,
-        "_source_file",
-        "_line",
-        F.lit(None).cast("string").alias("_raw"),
-        F.lit(0).alias("_group"),
-        F.lit(False).alias("_bad"),
-    )
-    return ParsedBatch(rows, columns, extra, _CONTEXT)
+
+    def read_rows(paths: list[str], ddl: str) -> DataFrame:
+        if jvm_has_class(spark, SPARK_AVRO_CLASS) and hadoop_can_open(spark, source):
+            return _spark_rows(spark, paths, ddl, source)
+        return _worker_rows(spark, paths, ddl, source.options)
+
+    return parse_described(spark, cfg, files, per_file, read_rows, _CONTEXT)
 
 
 def _header_columns(
@@ -126,43 +110,29 @@ def _worker_rows(
     spark: SparkSession, paths: list[str], ddl: str, options: dict[str, Any]
 ) -> DataFrame:
     """The files' rows read by fastavro in Python workers (no spark-avro, or no Hadoop path)."""
-    from pyspark.sql.pandas.types import to_arrow_schema
-    from pyspark.sql.types import StructType
-
-    data_schema = StructType.fromDDL(ddl)
-    out = StructType.fromDDL(f"{ddl}, _source_file string, _line long")
-    arrow_schema = to_arrow_schema(data_schema, timezone="UTC")  # timestamps are instants
-
-    def read(path: str) -> Iterator[Any]:
-        import fastavro
-        import pyarrow as pa
-
-        fs = Location.of(path, options).filesystem()
-        before = 0
-        try:
-            with fs.open(path, "rb") as handle:
-                chunk: list[dict[str, Any]] = []
-                for record in fastavro.reader(handle):
-                    chunk.append(record)
-                    if len(chunk) == 10_000:
-                        yield _batch(pa, chunk, arrow_schema, path, before)
-                        before, chunk = before + len(chunk), []
-                if chunk:
-                    yield _batch(pa, chunk, arrow_schema, path, before)
-        except Exception as exc:
-            raise UnreadableFileError(path, exc) from exc
-
-    return per_item(spark, paths, read, out)
+    return file_rows(spark, paths, ddl, options, _avro_tables)
 
 
-def _batch(pa: Any, records: list[dict], schema: Any, path: str, before: int) -> Any:
-    """Records as one Arrow batch of ``schema`` (by name; absent fields null) plus the file and
-    each record's 1-based position."""
-    columns = [
-        pa.array([r.get(name) for r in records], field.type)
-        for name, field in zip(schema.names, schema, strict=True)
-    ]
-    n = len(records)
-    columns.append(pa.array([path] * n, pa.string()))
-    columns.append(pa.array(range(before + 1, before + n + 1), pa.int64()))
-    return pa.RecordBatch.from_arrays(columns, names=[*schema.names, "_source_file", "_line"])
+_CHUNK_RECORDS = 10_000
+
+
+def _avro_tables(handle: Any, schema: Any) -> Iterator[Any]:
+    """The file's records as Arrow tables of ``schema``, matched by name (absent fields null)."""
+    import fastavro
+    import pyarrow as pa
+
+    def table(records: list[dict[str, Any]]) -> Any:
+        columns = [
+            pa.array([r.get(name) for r in records], field.type)
+            for name, field in zip(schema.names, schema, strict=True)
+        ]
+        return pa.table(columns, schema=schema)
+
+    chunk: list[dict[str, Any]] = []
+    for record in fastavro.reader(handle):
+        chunk.append(record)
+        if len(chunk) == _CHUNK_RECORDS:
+            yield table(chunk)
+            chunk = []
+    if chunk:
+        yield table(chunk)

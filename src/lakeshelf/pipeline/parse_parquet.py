@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lakeshelf.pipeline.parsed import ParsedBatch, check_drift, no_rows
+from lakeshelf.pipeline.parsed import ParsedBatch, parse_described
 from lakeshelf.pipeline.raw_readers import parquet_rows, spark_file_to_path
 from lakeshelf.table.spark import hadoop_can_open
 
@@ -30,29 +30,14 @@ def parse_parquet(
     Raises:
         DataRejectedError: schema drift the dataset's policy does not allow.
     """
-    from pyspark.sql import functions as F
-
     per_file = _footer_columns(files, source, unreadable)
-    extra = check_drift(cfg, per_file, partial=False)
-    columns = list(cfg.schema) + extra
-    types = {**{c: "string" for c in extra}, **cfg.schema}
-    readable = [f.path for f in files if f.path in per_file]
-    if not readable:
-        return ParsedBatch(no_rows(spark, columns, types), columns, extra, _CONTEXT)
-    ddl = ", ".join(f"`{c}` {types[c]}" for c in columns)
-    if hadoop_can_open(spark, source):
-        data = _spark_rows(spark, readable, ddl, source)
-    else:
-        data = parquet_rows(spark, readable, ddl, source.options)
-    rows = data.select(
-        *columns,
-        "_source_file",
-        "_line",
-        F.lit(None).cast("string").alias("_raw"),
-        F.lit(0).alias("_group"),
-        F.lit(False).alias("_bad"),
-    )
-    return ParsedBatch(rows, columns, extra, _CONTEXT)
+
+    def read_rows(paths: list[str], ddl: str) -> DataFrame:
+        if hadoop_can_open(spark, source):
+            return _spark_rows(spark, paths, ddl, source)
+        return parquet_rows(spark, paths, ddl, source.options)
+
+    return parse_described(spark, cfg, files, per_file, read_rows, _CONTEXT)
 
 
 def _footer_columns(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
     from lakeshelf.config import DatasetConfig
+    from lakeshelf.pipeline.sources import RawFile
 
 
 @dataclass
@@ -68,3 +70,42 @@ def check_drift(cfg: DatasetConfig, per_file: dict[str, list[str]], *, partial: 
             + "\n".join(problems)
         )
     return extra
+
+
+def parse_described(
+    spark: SparkSession,
+    cfg: DatasetConfig,
+    files: list[RawFile],
+    per_file: dict[str, list[str]],
+    read_rows: Callable[[list[str], str], DataFrame],
+    context: list[dict[str, Any]],
+) -> ParsedBatch:
+    """Parse files that carry their own schema (Parquet, Avro): every row parses.
+
+    Args:
+        per_file: each readable file's columns, from its footer or header (others are left out).
+        read_rows: reads the given paths as the given DDL columns, plus ``_source_file`` and the
+            1-based ``_line``.
+        context: how the rows were parsed, for reasons.
+
+    Raises:
+        DataRejectedError: schema drift the dataset's policy does not allow.
+    """
+    from pyspark.sql import functions as F
+
+    extra = check_drift(cfg, per_file, partial=False)
+    columns = list(cfg.schema) + extra
+    types = {**{c: "string" for c in extra}, **cfg.schema}
+    readable = [f.path for f in files if f.path in per_file]
+    if not readable:
+        return ParsedBatch(no_rows(spark, columns, types), columns, extra, context)
+    ddl = ", ".join(f"`{c}` {types[c]}" for c in columns)
+    rows = read_rows(readable, ddl).select(
+        *columns,
+        "_source_file",
+        "_line",
+        F.lit(None).cast("string").alias("_raw"),
+        F.lit(0).alias("_group"),
+        F.lit(False).alias("_bad"),
+    )
+    return ParsedBatch(rows, columns, extra, context)

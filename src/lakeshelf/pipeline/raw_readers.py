@@ -14,7 +14,7 @@ finds the file and the cause in such an error so an ingest can quarantine that f
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
@@ -108,38 +108,35 @@ def _lines_batch(pa: Any, lines: list[bytes], path: str, before: int) -> Any:
     )
 
 
-def parquet_rows(
-    spark: SparkSession, paths: list[str], ddl: str, options: dict[str, Any]
+def file_rows(
+    spark: SparkSession,
+    paths: list[str],
+    ddl: str,
+    options: dict[str, Any],
+    tables: Callable[[Any, Any], Iterator[Any]],
 ) -> DataFrame:
-    """The rows of Parquet files ``paths`` as columns ``ddl``, plus ``_source_file`` and 1-based
-    ``_line`` (the row's position in its file)."""
+    """The rows of ``paths`` read in Python workers, one file per Spark partition, as columns
+    ``ddl`` plus ``_source_file`` and 1-based ``_line`` (the row's position in its file).
+
+    ``tables(handle, arrow_schema)`` (a module-level function: workers run it) yields Arrow tables
+    of exactly ``arrow_schema`` from an open file. A file that fails raises
+    :class:`UnreadableFileError`.
+    """
     from pyspark.sql.pandas.types import to_arrow_schema
     from pyspark.sql.types import StructType
 
-    data_schema = StructType.fromDDL(ddl)
     out = StructType.fromDDL(f"{ddl}, _source_file string, _line long")
-    arrow_schema = to_arrow_schema(data_schema, timezone="UTC")  # timestamps are instants
+    arrow_schema = to_arrow_schema(StructType.fromDDL(ddl), timezone="UTC")  # instants
 
     def read(path: str) -> Iterator[Any]:
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
         fs = Location.of(path, options).filesystem()
         before = 0
         try:
             with fs.open(path, "rb") as handle:
-                parquet = pq.ParquetFile(handle)
-                present = [c for c in data_schema.names if c in parquet.schema_arrow.names]
-                for batch in parquet.iter_batches(columns=present):
-                    n = batch.num_rows
-                    # a column the file lacks (added under schema_policy additive) reads as null
-                    table = pa.table(
-                        [
-                            batch.column(c) if c in present else pa.nulls(n, field.type)
-                            for c, field in zip(data_schema.names, arrow_schema, strict=True)
-                        ],
-                        names=data_schema.names,
-                    ).cast(arrow_schema)
+                for table in tables(handle, arrow_schema):
+                    n = table.num_rows
                     table = table.append_column("_source_file", pa.array([path] * n, pa.string()))
                     table = table.append_column(
                         "_line", pa.array(range(before + 1, before + n + 1), pa.int64())
@@ -150,3 +147,25 @@ def parquet_rows(
             raise UnreadableFileError(path, exc) from exc
 
     return per_item(spark, paths, read, out)
+
+
+def parquet_rows(
+    spark: SparkSession, paths: list[str], ddl: str, options: dict[str, Any]
+) -> DataFrame:
+    """The rows of Parquet files ``paths`` as columns ``ddl`` (see :func:`file_rows`)."""
+    return file_rows(spark, paths, ddl, options, _parquet_tables)
+
+
+def _parquet_tables(handle: Any, schema: Any) -> Iterator[Any]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(handle)
+    present = [c for c in schema.names if c in parquet.schema_arrow.names]
+    for batch in parquet.iter_batches(columns=present):
+        # a column the file lacks (added under schema_policy additive) reads as null
+        columns = [
+            batch.column(c) if c in present else pa.nulls(batch.num_rows, field.type)
+            for c, field in zip(schema.names, schema, strict=True)
+        ]
+        yield pa.table(columns, names=schema.names).cast(schema)
