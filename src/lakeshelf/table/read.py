@@ -7,9 +7,11 @@ in ``_metadata``, so the data path stays a plain Parquet scan.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from lakeshelf.table.files import partition_folder, partition_text
@@ -100,20 +102,14 @@ def _parquet_frame(spark: SparkSession, snapshot: Snapshot) -> DataFrame:
     schema, mode = snapshot.schema, snapshot.column_mapping_mode
     data_fields = [f for f in schema.fields if f.name not in snapshot.partition_columns]
     physical = physical_type(StructType(data_fields), mode)
-    paths = [snapshot.location.spark_path(f.path) for f in snapshot.files]
     by_folders = bool(snapshot.partition_columns) and _partitions_in_folders(snapshot)
+    read_schema = physical
     if by_folders:
         types = {f.name: logical_type(f.dataType) for f in schema.fields}
         read_schema = StructType(
             physical.fields + [StructField(n, types[n], True) for n in snapshot.partition_columns]
         )
-        frame = (
-            spark.read.schema(read_schema)
-            .option("basePath", snapshot.location.spark_path())
-            .parquet(*paths)
-        )
-    else:
-        frame = spark.read.schema(physical).parquet(*paths)
+    frame = _files_frame(spark, snapshot, read_schema, by_folders)
     joins_partitions = bool(snapshot.partition_columns) and not by_folders
     if joins_partitions or snapshot.deleted_rows:
         key, key_of = _file_key(spark, snapshot)
@@ -126,6 +122,84 @@ def _parquet_frame(spark: SparkSession, snapshot: Snapshot) -> DataFrame:
         if joins_partitions:
             frame = frame.join(F.broadcast(_partition_frame(spark, snapshot, key_of)), _FILE)
     return _logical_columns(frame, schema, data_fields, physical, mode)
+
+
+#: Up to this many files a version is read as its table folder with the files picked by name.
+_MAX_FILES_PICKED_BY_NAME = 20_000
+
+
+def _files_frame(
+    spark: SparkSession, snapshot: Snapshot, schema: Any, by_folders: bool
+) -> DataFrame:
+    """Spark's Parquet reader over exactly the snapshot's files, in ``schema``.
+
+    Where Spark's own listing of the table folder finds every file of the snapshot (see
+    :func:`_listed_from_root`), the folder is read and files are picked by name: Spark lists
+    one folder, prunes partitions and drops every file outside the snapshot while it plans, and
+    the name filter guarantees that no other file's rows pass. Otherwise the files are named one
+    by one; Spark then asks for each file's status, in a Spark job of its own past
+    ``spark.sql.sources.parallelPartitionDiscovery.threshold`` files (32), so on a local disk the
+    listing is kept on the driver, where it takes milliseconds.
+    """
+    from pyspark.errors import PySparkException
+    from pyspark.sql import functions as F
+
+    root = snapshot.location.spark_path()
+    reader = spark.read.schema(schema).option("basePath", root)
+    if _listed_from_root(snapshot, by_folders):
+        # one SQL expression rather than Column.isin, which makes a Py4J call per name
+        names = ", ".join(_sql_string(os.path.basename(f.path)) for f in snapshot.files)
+        try:
+            return reader.parquet(root).where(F.expr(f"_metadata.file_name IN ({names})"))
+        except PySparkException as exc:  # e.g. earlier partition folders Spark cannot reconcile
+            log.info("Spark cannot read %s as a folder (%s); naming its files", snapshot, exc)
+    paths = [snapshot.location.spark_path(f.path) for f in snapshot.files]
+    if not by_folders:
+        reader = spark.read.schema(schema)
+    with _listing_on_driver(spark, snapshot, len(paths)):
+        return reader.parquet(*paths)
+
+
+def _listed_from_root(snapshot: Snapshot, by_folders: bool) -> bool:
+    """True when listing the table folder finds every file of ``snapshot``, by a unique name.
+
+    That is when each file lies directly in its partition folder (or, unpartitioned, in the
+    table folder) under a name Spark's listing does not hide (``_`` or ``.`` first).
+    """
+    if len(snapshot.files) > _MAX_FILES_PICKED_BY_NAME:
+        return False
+    if snapshot.partition_columns and not by_folders:
+        return False
+    root = snapshot.uri.rstrip("/") + "/"
+    names = set()
+    for data_file in snapshot.files:
+        if not data_file.path.startswith(root):
+            return False
+        parts = data_file.path[len(root) :].split("/")
+        if len(parts) != len(snapshot.partition_columns) + 1 or parts[-1][:1] in ("_", "."):
+            return False
+        names.add(parts[-1])
+    return len(names) == len(snapshot.files)
+
+
+def _sql_string(text: str) -> str:
+    """``text`` as a Spark SQL string literal."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+@contextlib.contextmanager
+def _listing_on_driver(spark: SparkSession, snapshot: Snapshot, files: int) -> Iterator[None]:
+    """Let Spark stat ``files`` named local files on the driver rather than in a Spark job."""
+    key = "spark.sql.sources.parallelPartitionDiscovery.threshold"
+    before = spark.conf.get(key)
+    if not snapshot.location.is_local or files <= int(before):
+        yield
+        return
+    spark.conf.set(key, str(files))
+    try:
+        yield
+    finally:
+        spark.conf.set(key, before)
 
 
 #: Partition column types whose folder names Spark parses back to exactly the Delta value.
