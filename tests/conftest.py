@@ -27,6 +27,9 @@ def spark(tmp_path_factory):
             "spark.sql.warehouse.dir": str(warehouse),
             "spark.driver.memory": "2g",
             "spark.sql.shuffle.partitions": "4",
+            # the suite's tables are tiny: read them through delta-spark, as large ones are
+            # (tests/table/test_read.py tests the small-version rule itself)
+            "spark.lakeshelf.read.smallVersionBytes": "0",
         },
     )
     yield session

@@ -140,3 +140,32 @@ def test_delta_spark_skips_files_by_their_statistics(spark, table):
     narrow = lakeshelf.read(table, spark=spark).where("id BETWEEN 420 AND 430")
     assert files_scanned(narrow) == 1
     assert [r.id for r in narrow.orderBy("id").collect()] == list(range(420, 431))
+
+
+def _served_by_delta_spark(frame) -> bool:
+    return "DeltaFileIndex" in frame._jdf.queryExecution().executedPlan().toString()
+
+
+def test_small_versions_are_read_without_delta_spark_planning(spark, table):
+    """Up to spark.lakeshelf.read.smallVersionBytes of data a version is read by lakeshelf's
+    reader (delta-spark's planning jobs cost more than its whole scan); above it, delta-spark
+    reads and skips files by their statistics. Both give the same rows."""
+    if not delta_spark_serves(spark):
+        pytest.skip("the rule chooses between delta-spark and lakeshelf's reader")
+    for start in range(0, 1000, 200):
+        lakeshelf.write(spark.range(start, start + 200), table)
+    size = sum(os.path.getsize(f) for f in DeltaTable(table).file_uris())
+    key = "spark.lakeshelf.read.smallVersionBytes"
+    before = spark.conf.get(key)
+    try:
+        spark.conf.set(key, str(size))
+        small = lakeshelf.read(table, spark=spark).where("id BETWEEN 420 AND 430")
+        assert not _served_by_delta_spark(small)
+        assert files_scanned(small) == 5  # row groups, not files, are skipped here
+        spark.conf.set(key, str(size - 1))
+        large = lakeshelf.read(table, spark=spark).where("id BETWEEN 420 AND 430")
+        assert _served_by_delta_spark(large)
+        assert files_scanned(large) == 1
+        assert sorted(small.collect()) == sorted(large.collect()) == [(i,) for i in range(420, 431)]
+    finally:
+        spark.conf.set(key, before)
