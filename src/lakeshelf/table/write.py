@@ -164,12 +164,27 @@ def _stage(df: DataFrame, spark: SparkSession, plan: WritePlan, fs: Any) -> list
         return write_files(df, plan)  # e.g. s3:// without hadoop-aws
     staging = plan.location.path(STAGING_DIR, plan.txn)
     df = _one_file_per_partition_if_small(df, plan.partitions)
-    writer = df.write.mode("errorifexists").format("parquet").option("compression", "snappy")
+    writer = (
+        df.write.mode("errorifexists")
+        .format("parquet")
+        .option("compression", "snappy")
+        .options(**_STAGING_COMMITTER)
+    )
     if plan.partitions:
         writer = writer.partitionBy(*plan.partitions)
     writer.save(plan.location.spark_path(staging))
     return _move_staged(fs, plan, staging, session_timezone(spark))
 
+
+#: Hadoop committer settings for the staging write (write options reach the job's Hadoop conf).
+#: Algorithm 2 moves each task's files into the output folder when the task commits, where the
+#: default moves them twice (task, then job): on object stores every move is a copy. Its one
+#: weakness, a failed job leaving part of its output, cannot show: the output is this write's
+#: private staging folder, removed on failure, and the Delta commit is the atomic step.
+_STAGING_COMMITTER = {
+    "mapreduce.fileoutputcommitter.algorithm.version": "2",
+    "mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
+}
 
 #: Spark setting: writes whose planned size is at most this many bytes go out as one file per
 #: partition value (one file if unpartitioned) instead of one per Spark task; 0 turns the layout
