@@ -34,6 +34,8 @@ TARGETS = (
     " and read within 1.3x of local. The S3 rows use moto's server on loopback (one request at"
     " a time, see tools/s3_server.py) and Spark's s3a path where hadoop-aws is loaded (Python"
     " workers otherwise); they measure lakeshelf's overhead on object storage, not S3's speed."
+    ' Rows marked "the floor" and "delta-spark on a table delta-spark wrote" measure the'
+    " engines alone, without lakeshelf: a target below them cannot be met by lakeshelf."
 )
 
 
@@ -207,14 +209,42 @@ def s3_costs(spark, work: Path, rows: int, rounds: int) -> list[tuple[str, float
         read_s3 = timed(
             lambda: scan(lakeshelf.read(remote, spark=spark, storage_options=options)), rounds
         )
+        results = [
+            (f"S3 write ({rows:,} rows): lakeshelf.write s3:// vs local", write_local, write_s3),
+            (f"S3 read ({rows:,} rows): lakeshelf.read s3:// vs local", read_local, read_s3),
+        ]
+        results += _s3a_floor(spark, work, data, options, rounds)
         parse_local, parse_s3 = raw_parse_costs(spark, work, data, server, rounds)
+        results.append(
+            (f"S3 raw CSV parse ({rows:,} rows, 4 files): s3:// vs local", parse_local, parse_s3)
+        )
         data.unpersist()
     finally:
         server.stop()
+    return results
+
+
+def _s3a_floor(
+    spark, work: Path, data, options: dict, rounds: int
+) -> list[tuple[str, float, float]]:
+    """Plain Spark's Parquet on the same S3 server through s3a against local disk: what object
+    storage itself costs here, before anything lakeshelf does."""
+    from lakeshelf.storage import Location
+    from lakeshelf.table.spark import hadoop_access, hadoop_can_open
+
+    bucket = Location.of("s3://bench", options)
+    hadoop_access(spark, bucket)
+    if not hadoop_can_open(spark, bucket):
+        return []
+    local, remote = str(work / "s3-floor"), "s3a://bench/plain"
+    write_local = timed(lambda: data.write.mode("overwrite").parquet(local), rounds)
+    write_s3 = timed(lambda: data.write.mode("overwrite").parquet(remote), rounds)
+    read_local = timed(lambda: scan(spark.read.parquet(local)), rounds)
+    read_s3 = timed(lambda: scan(spark.read.parquet(remote)), rounds)
+    rows = f"{data.count():,} rows"
     return [
-        (f"S3 write ({rows:,} rows): lakeshelf.write s3:// vs local", write_local, write_s3),
-        (f"S3 read ({rows:,} rows): lakeshelf.read s3:// vs local", read_local, read_s3),
-        (f"S3 raw CSV parse ({rows:,} rows, 4 files): s3:// vs local", parse_local, parse_s3),
+        (f"S3 write ({rows}), the floor: df.write.parquet s3a:// vs local", write_local, write_s3),
+        (f"S3 read ({rows}), the floor: spark.read.parquet s3a:// vs local", read_local, read_s3),
     ]
 
 
@@ -282,6 +312,9 @@ def partitioned_reads(
     data.write.mode("overwrite").partitionBy("month").parquet(plain)
     lakeshelf.write(data, table, partition_by="month", mode="overwrite")
     engines = [None, "lakeshelf"] if delta_spark_serves(spark) else ["lakeshelf"]
+    if delta_spark_serves(spark):  # delta-spark on a table it wrote: its own cost, for reference
+        own = str(work / "part-delta-spark")
+        data.write.format("delta").mode("overwrite").partitionBy("month").save(own)
     low = rows // 5
     shapes = [
         ("full", None),
@@ -314,8 +347,17 @@ def partitioned_reads(
             def delta_format():
                 return filtered(spark.read.format("delta").load(table))
 
+            def delta_spark_own():
+                return filtered(spark.read.format("delta").load(own))
+
             base, cand = paired(lambda: scan(plain_frame()), lambda: scan(delta_format()), rounds)
             results.append((f"partitioned, {label}: format('delta') on delta-spark", base, cand))
+            base, cand = paired(
+                lambda: scan(plain_frame()), lambda: scan(delta_spark_own()), rounds
+            )
+            results.append(
+                (f"partitioned, {label}: delta-spark on a table delta-spark wrote", base, cand)
+            )
     return results, files
 
 
@@ -350,10 +392,19 @@ def small_appends(spark, work: Path, appends: int, rounds: int) -> list[tuple[st
         lambda: lakeshelf.write(frame, ours_table),
         max(rounds, 10),
     )
+    spark_floor = paired(
+        lambda: write_deltalake(theirs_table, arrow, mode="append"),
+        lambda: frame.write.mode("append").parquet(str(work / "append-plain")),
+        max(rounds, 10),
+    )
     return [
         (f"{appends} appends of 10 rows, read latest vs one file (before optimize)", *before),
         (f"{appends} appends of 10 rows, read latest vs one file (after optimize)", *after),
         ("10-row append: lakeshelf.write vs deltalake.write_deltalake", *append),
+        (
+            "10-row append, the Spark floor: df.write.parquet vs deltalake.write_deltalake",
+            *spark_floor,
+        ),
     ]
 
 
