@@ -175,3 +175,26 @@ def test_lost_response_to_a_tag_event_records_it_once(spark, proxy, things):
     assert proxy.fired() == {"drop-response": 1}
     assert sorted(log_listing(tags_table(things.lake_location).uri, options).commits) == [0]
     assert registry.tags(things.lake_location)["first"].version == 0
+
+
+def test_lost_response_to_a_compaction_commits_once_and_reports_its_counts(
+    spark, s3_server, s3_bucket, proxy
+):
+    uri = f"{s3_bucket}/compact"
+    options = through(s3_server, proxy)
+    for start in (0, 5, 10):
+        lakeshelf.write(spark.range(start, start + 5), uri, storage_options=options)
+    proxy.arm("drop-response", COMMIT_PUT)
+
+    result = lakeshelf.optimize(uri, storage_options=options)
+
+    assert proxy.fired() == {"drop-response": 1}
+    assert result.version == 3 and log_listing(uri, options).latest == 3
+    assert (result.files_removed, result.files_added) == (3, 1)  # from the landed commit
+    operations = [
+        (commit_info(uri, v, options) or {}).get("operation")
+        for v in sorted(log_listing(uri, options).commits)
+    ]
+    assert operations.count("OPTIMIZE") == 1
+    ids = sorted(r.id for r in lakeshelf.read(uri, spark=spark, storage_options=options).collect())
+    assert ids == list(range(15))

@@ -85,3 +85,80 @@ def test_a_vacuum_during_a_compaction_spares_the_files_it_has_not_committed(spar
     assert vacuum(location, pinned=[], retain_hours=0).removed_files == [
         "part-00001-from-a-running-compaction.parquet"
     ]
+
+
+def three_appends(table: str) -> None:
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    for start in (0, 5, 10):
+        write_deltalake(table, pa.table({"id": list(range(start, start + 5))}), mode="append")
+
+
+def row_count(table: str, version: int | None = None) -> int:
+    return DeltaTable(table, version=version).to_pyarrow_table().num_rows
+
+
+def test_a_compaction_waits_its_turn_behind_a_live_one(table):
+    """Compactions of one table run one at a time: a live earlier compaction lease refuses a
+    second (nothing done); the lease of a process that is gone does not."""
+    import os
+    import time
+
+    three_appends(table)
+    location = Location.of(table)
+    fs = location.filesystem()
+    other = f"{OPTIMIZE_LEASE_PREFIX}earlier"
+    with write_lease(fs, location, other):
+        earlier = time.time() - 60
+        lease = f"{table}/_staging/{other}.lease"
+        os.utime(lease, (earlier, earlier))
+        with pytest.raises(lakeshelf.CommitConflictError, match="another compaction"):
+            lakeshelf.optimize(table)
+        assert DeltaTable(table).version() == 2
+        with open(lease, "w") as handle:  # the same lease, held by a process that is gone
+            json.dump({"txn": other, "host": os.uname().nodename, "pid": 2**22 + 7}, handle)
+        os.utime(lease, (earlier, earlier))
+        assert lakeshelf.optimize(table).version == 3
+    assert row_count(table) == 15
+
+
+def test_concurrent_compactions_never_double_rows(table):
+    """delta-rs commits a compaction that lost its race on top of the winner (the rows twice);
+    lakeshelf's compactions of one table started together leave every row once."""
+    import threading
+
+    three_appends(table)
+    outcomes: list[object] = []
+
+    def compact() -> None:
+        try:
+            outcomes.append(lakeshelf.optimize(table).version)
+        except lakeshelf.CommitConflictError as refused:
+            outcomes.append(refused)
+
+    threads = [threading.Thread(target=compact) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(outcomes) == 3 and any(isinstance(o, int) for o in outcomes)
+    latest = DeltaTable(table).version()
+    assert [row_count(table, v) for v in range(latest + 1)] == [5, 10, 15] + [15] * (latest - 2)
+
+
+def test_a_compaction_that_raced_another_engine_is_undone(table):
+    """If another engine compacts the same files meanwhile and delta-rs commits lakeshelf's
+    compaction on top, the doubled version is restored over at once and the error says so."""
+    from lakeshelf.table import undo_doubled_compaction
+
+    three_appends(table)
+    planned_before = DeltaTable(table)  # a compaction planned at version 2 ...
+    DeltaTable(table).optimize.compact()  # ... another engine's compaction lands as 3 ...
+    planned_before.optimize.compact()  # ... and delta-rs commits the first on top, as 4
+    assert row_count(table, 4) == 30  # the delta-rs behaviour this guards against
+
+    with pytest.raises(lakeshelf.LakeshelfError, match="restored version 3 as version 5"):
+        undo_doubled_compaction(Location.of(table), 4)
+    assert row_count(table) == 15
+    assert sorted(DeltaTable(table).to_pyarrow_table().column("id").to_pylist()) == list(range(15))

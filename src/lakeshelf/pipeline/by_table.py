@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from lakeshelf.errors import ConfigError
 from lakeshelf.pipeline.restore import restore_dataset
 from lakeshelf.registry import dataset_of, optimize_dataset
-from lakeshelf.table import OptimizeResult, optimize, restore
+from lakeshelf.table import OptimizeResult, optimize, restore, undo_doubled_compaction
 
 if TYPE_CHECKING:
     import os
@@ -84,7 +84,9 @@ def optimize_table(
     """
     dataset = dataset_of(table)
     if dataset is None:
-        return optimize(table, target_size=target_size, z_order=z_order)
+        result = optimize(table, target_size=target_size, z_order=z_order)
+        undo_doubled_compaction(table, result.version)
+        return result
     why = "compacting it outside its project would leave its latest publish unregistered"
     project = _project_holding(table, dataset, conf, why, f"lakeshelf optimize {dataset}")
     target_mb = None if target_size is None else max(1, target_size // (1024 * 1024))

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from lakeshelf import timestamps
-from lakeshelf.errors import LakeshelfError
+from lakeshelf.errors import CommitConflictError, LakeshelfError
 from lakeshelf.registry import store
 from lakeshelf.registry.code_version import code_version
 from lakeshelf.registry.fingerprint import fingerprint
@@ -31,6 +32,7 @@ from lakeshelf.table import (
     optimize,
     read_record,
     snapshot_dataframe,
+    undo_doubled_compaction,
 )
 from lakeshelf.table.schema import logical_type
 
@@ -40,6 +42,8 @@ if TYPE_CHECKING:
     from lakeshelf.config import Project
     from lakeshelf.storage import Location
     from lakeshelf.table import CommitRecord
+
+log = logging.getLogger(__name__)
 
 #: Operations whose versions are dataset versions (schema-only ADD COLUMNS and VACUUM are not;
 #: a dataset's OPTIMIZE is: the same rows as the version it compacts, in fewer files).
@@ -163,6 +167,7 @@ def optimize_dataset(
         z_order=z_order if z_order is not None else list(config.compaction.z_order),
         metadata={**carried, "dataset": config.name, "compacts": compacts},
     )
+    undo_doubled_compaction(table, result.version)
     if result.version is not None:
         _register_new(project, config.name, spark)
     return result
@@ -194,4 +199,8 @@ def _compact_if_due(
         return None
     if len(load_snapshot(project.table(config.name)).files) <= limit:
         return None
-    return optimize_dataset(project, config.name, spark)
+    try:
+        return optimize_dataset(project, config.name, spark)
+    except CommitConflictError as busy:  # another compaction runs: the publish stands
+        log.info("compaction of %s skipped: %s", dataset, busy)
+        return None

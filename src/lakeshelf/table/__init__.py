@@ -13,7 +13,14 @@ pyspark and deltalake; knows nothing of configuration, gates, registries or pipe
 from lakeshelf.table.arrow import snapshot_arrow
 from lakeshelf.table.commit_info import CommitRecord
 from lakeshelf.table.delta_log import latest_version, list_log
-from lakeshelf.table.operations import HistoryEntry, TableDetail, detail, history, restore
+from lakeshelf.table.operations import (
+    HistoryEntry,
+    TableDetail,
+    detail,
+    history,
+    restore,
+    undo_doubled_compaction,
+)
 from lakeshelf.table.optimize import OptimizeResult, optimize
 from lakeshelf.table.read import read, snapshot_dataframe
 from lakeshelf.table.records import read_record
@@ -49,6 +56,7 @@ __all__ = [
     "restore",
     "snapshot_arrow",
     "snapshot_dataframe",
+    "undo_doubled_compaction",
     "vacuum",
     "version_at",
     "write",

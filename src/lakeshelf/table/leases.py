@@ -109,3 +109,52 @@ def compaction_since(fs: Any, table: Location) -> float | None:
         and now - entry_mtime(entry) <= LEASE_HOURS * 3600
     ]
     return min(starts) if starts else None
+
+
+def earlier_compaction(fs: Any, table: Location, txn: str) -> dict[str, Any] | None:
+    """The lease of a live compaction of ``table`` taken before ``txn``'s, if there is one.
+
+    Compactions are ordered by (lease time, transaction id): of any set of compactions that hold
+    leases at once, exactly the first finds none before it. A lease of this host whose process
+    is gone is stale and ignored.
+    """
+    now = time.time()
+    try:
+        entries = fs.ls(table.path(STAGING_DIR), detail=True)
+    except FileNotFoundError:
+        return None
+    compactions = sorted(
+        (entry_mtime(entry), name.removesuffix(_SUFFIX), entry["name"])
+        for entry in entries
+        if (name := entry["name"].rsplit("/", 1)[-1]).startswith(OPTIMIZE_LEASE_PREFIX)
+        and name.endswith(_SUFFIX)
+        and now - entry_mtime(entry) <= LEASE_HOURS * 3600
+    )
+    for _, other, path in compactions:
+        if other == txn:
+            return None
+        holder = _holder(fs, path)
+        if holder is not None and not _gone(holder):
+            return {**holder, "txn": other}
+    return None
+
+
+def _holder(fs: Any, path: str) -> dict[str, Any] | None:
+    try:
+        with fs.open(path, "r") as handle:
+            return dict(json.load(handle))
+    except (FileNotFoundError, ValueError):  # released meanwhile, or being written
+        return None
+
+
+def _gone(holder: dict[str, Any]) -> bool:
+    """True when the lease's process ran on this host and no longer exists."""
+    if holder.get("host") != socket.gethostname():
+        return False
+    try:
+        os.kill(int(holder.get("pid", -1)), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, ValueError, OverflowError):
+        return False
+    return False

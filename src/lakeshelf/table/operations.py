@@ -13,7 +13,7 @@ from lakeshelf.table import commit_info
 from lakeshelf.table.arrow import arrow_table
 from lakeshelf.table.delta_log import commit_hooks, open_table
 from lakeshelf.table.retry import find_commit
-from lakeshelf.table.snapshot import resolve_version
+from lakeshelf.table.snapshot import load_snapshot, resolve_version
 
 if TYPE_CHECKING:
     from lakeshelf.storage import Location
@@ -142,3 +142,36 @@ def _entry(info: dict[str, Any]) -> HistoryEntry:
         engine=(record and record.engine) or info.get("engineInfo") or info.get("clientVersion"),
         user_metadata=dict(record.metadata) if record else {},
     )
+
+
+def undo_doubled_compaction(table: Location, version: int | None) -> None:
+    """Refuse a compaction commit that changed the number of rows, after restoring the rows.
+
+    That happens only when a compaction by another engine (delta-spark's OPTIMIZE, a delta-rs
+    writer) removed the same files meanwhile and delta-rs committed this one on top of it
+    (delta-rs 1.6.6 rebases a compaction that lost its race and commits it too; lakeshelf's own
+    compactions run one at a time, see :mod:`lakeshelf.table.optimize`). The version before it
+    is restored at once as a new version, so the latest version holds each row once again.
+    Callers of :func:`lakeshelf.table.optimize.optimize` run this on the version it returns.
+    """
+    if version is None:
+        return
+    rows = {v: _row_count(table, v) for v in (version - 1, version)}
+    if None in rows.values() or rows[version - 1] == rows[version]:
+        return
+    restored = restore(table, version=version - 1, metadata={"repairs": version})
+    raise LakeshelfError(
+        f"compacting {table} raced another engine's compaction of the same files: version"
+        f" {version} holds {rows[version]} rows where version {version - 1} held"
+        f" {rows[version - 1]}. lakeshelf restored version {version - 1} as version {restored};"
+        f" do not read version {version}. Compact again when no other engine compacts this table."
+    )
+
+
+def _row_count(table: Location, version: int) -> int | None:
+    """Rows of ``version`` from its files' statistics (None when a file has none)."""
+    try:
+        counts = [f.num_records for f in load_snapshot(table, version).files]
+    except LakeshelfError:  # e.g. vacuumed meanwhile: nothing to compare with
+        return None
+    return None if any(c is None for c in counts) else sum(counts)  # type: ignore[misc]
