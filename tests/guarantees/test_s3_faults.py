@@ -184,13 +184,17 @@ def test_lost_response_to_a_compaction_commits_once_and_reports_its_counts(
     options = through(s3_server, proxy)
     for start in (0, 5, 10):
         lakeshelf.write(spark.range(start, start + 5), uri, storage_options=options)
+    from deltalake import DeltaTable
+
+    files = len(DeltaTable(uri, storage_options=options).file_uris())  # one or two per append
+    assert files >= 3
     proxy.arm("drop-response", COMMIT_PUT)
 
     result = lakeshelf.optimize(uri, storage_options=options)
 
     assert proxy.fired() == {"drop-response": 1}
     assert result.version == 3 and log_listing(uri, options).latest == 3
-    assert (result.files_removed, result.files_added) == (3, 1)  # from the landed commit
+    assert (result.files_removed, result.files_added) == (files, 1)  # from the landed commit
     operations = [
         (commit_info(uri, v, options) or {}).get("operation")
         for v in sorted(log_listing(uri, options).commits)
