@@ -96,19 +96,8 @@ def live_leases(fs: Any, table: Location) -> tuple[set[str], list[str]]:
 
 def compaction_since(fs: Any, table: Location) -> float | None:
     """When the oldest live compaction's lease was taken (epoch seconds), None if there is none."""
-    now = time.time()
-    try:
-        entries = fs.ls(table.path(STAGING_DIR), detail=True)
-    except FileNotFoundError:
-        return None
-    starts = [
-        entry_mtime(entry)
-        for entry in entries
-        if entry["name"].rsplit("/", 1)[-1].startswith(OPTIMIZE_LEASE_PREFIX)
-        and entry["name"].endswith(_SUFFIX)
-        and now - entry_mtime(entry) <= LEASE_HOURS * 3600
-    ]
-    return min(starts) if starts else None
+    leases = _live_compaction_leases(fs, table)
+    return leases[0][0] if leases else None
 
 
 def earlier_compaction(fs: Any, table: Location, txn: str) -> dict[str, Any] | None:
@@ -118,25 +107,29 @@ def earlier_compaction(fs: Any, table: Location, txn: str) -> dict[str, Any] | N
     leases at once, exactly the first finds none before it. A lease of this host whose process
     is gone is stale and ignored.
     """
-    now = time.time()
-    try:
-        entries = fs.ls(table.path(STAGING_DIR), detail=True)
-    except FileNotFoundError:
-        return None
-    compactions = sorted(
-        (entry_mtime(entry), name.removesuffix(_SUFFIX), entry["name"])
-        for entry in entries
-        if (name := entry["name"].rsplit("/", 1)[-1]).startswith(OPTIMIZE_LEASE_PREFIX)
-        and name.endswith(_SUFFIX)
-        and now - entry_mtime(entry) <= LEASE_HOURS * 3600
-    )
-    for _, other, path in compactions:
+    for _, other, path in _live_compaction_leases(fs, table):
         if other == txn:
             return None
         holder = _holder(fs, path)
         if holder is not None and not _gone(holder):
             return {**holder, "txn": other}
     return None
+
+
+def _live_compaction_leases(fs: Any, table: Location) -> list[tuple[float, str, str]]:
+    """(lease time, transaction id, path) of every live compaction lease, oldest first."""
+    now = time.time()
+    try:
+        entries = fs.ls(table.path(STAGING_DIR), detail=True)
+    except FileNotFoundError:
+        return []
+    return sorted(
+        (entry_mtime(entry), name.removesuffix(_SUFFIX), entry["name"])
+        for entry in entries
+        if (name := entry["name"].rstrip("/").rsplit("/", 1)[-1]).startswith(OPTIMIZE_LEASE_PREFIX)
+        and name.endswith(_SUFFIX)
+        and now - entry_mtime(entry) <= LEASE_HOURS * 3600
+    )
 
 
 def _holder(fs: Any, path: str) -> dict[str, Any] | None:
