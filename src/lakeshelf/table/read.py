@@ -153,31 +153,51 @@ def _files_frame(
 ) -> DataFrame:
     """Spark's Parquet reader over exactly the snapshot's files, in ``schema``.
 
-    Where Spark's own listing of the table folder finds every file of the snapshot (see
-    :func:`_listed_from_root`), the folder is read and files are picked by name: Spark lists
-    one folder, prunes partitions and drops every file outside the snapshot while it plans, and
-    the name filter guarantees that no other file's rows pass. Otherwise the files are named one
-    by one; Spark then asks for each file's status, in a Spark job of its own past
-    ``spark.sql.sources.parallelPartitionDiscovery.threshold`` files (32), so on a local disk the
-    listing is kept on the driver, where it takes milliseconds.
+    The files are named one by one where Spark can look them up cheaply (:func:`_named_cheaply`):
+    up to ``spark.sql.sources.parallelPartitionDiscovery.threshold`` files (32), and large files
+    on a local disk (their lookups are kept on the driver). Otherwise, where Spark's own listing
+    of the table folder finds every file of the snapshot (see :func:`_listed_from_root`), the
+    folder is read and files are picked by name: one listing, partitions pruned and other
+    versions' files dropped while Spark plans. Naming is preferred where cheap because the name
+    filter is also evaluated on every row (a full scan of 3M rows in 48 files: 0.57 s with the
+    filter, 0.27 s named). Partition values come from the folders where ``by_folders``.
     """
     from pyspark.errors import PySparkException
     from pyspark.sql import functions as F
 
     root = snapshot.location.spark_path()
-    reader = spark.read.schema(schema).option("basePath", root)
-    if _listed_from_root(snapshot, by_folders):
+    reader = spark.read.schema(schema)
+    if by_folders:
+        reader = reader.option("basePath", root)
+    if not _named_cheaply(spark, snapshot) and _listed_from_root(snapshot, by_folders):
         # one SQL expression rather than Column.isin, which makes a Py4J call per name
         names = ", ".join(_sql_string(os.path.basename(f.path)) for f in snapshot.files)
         try:
-            return reader.parquet(root).where(F.expr(f"_metadata.file_name IN ({names})"))
+            folder = spark.read.schema(schema).option("basePath", root).parquet(root)
+            return folder.where(F.expr(f"_metadata.file_name IN ({names})"))
         except PySparkException as exc:  # e.g. earlier partition folders Spark cannot reconcile
             log.info("Spark cannot read %s as a folder (%s); naming its files", snapshot, exc)
     paths = [snapshot.location.spark_path(f.path) for f in snapshot.files]
-    if not by_folders:
-        reader = spark.read.schema(schema)
     with _listing_on_driver(spark, snapshot, len(paths)):
         return reader.parquet(*paths)
+
+
+_DISCOVERY_THRESHOLD = "spark.sql.sources.parallelPartitionDiscovery.threshold"
+
+
+#: Past the discovery threshold, local files this small are read through the folder listing:
+#: Spark's lookups of many tiny named files cost more than the name filter on their few rows
+#: (300 appends of 10 rows: 0.26 s named, 0.06 s listed; 119 files of ~1 MB: named is faster).
+_SMALL_FILE_BYTES = 256 * 1024
+
+
+def _named_cheaply(spark: SparkSession, snapshot: Snapshot) -> bool:
+    """True when naming the snapshot's files costs less than listing the folder and filtering."""
+    files = len(snapshot.files)
+    if files <= int(spark.conf.get(_DISCOVERY_THRESHOLD)):
+        return True
+    average = sum(f.size for f in snapshot.files) / files
+    return snapshot.location.is_local and average >= _SMALL_FILE_BYTES
 
 
 def _listed_from_root(snapshot: Snapshot, by_folders: bool) -> bool:
@@ -210,16 +230,15 @@ def _sql_string(text: str) -> str:
 @contextlib.contextmanager
 def _listing_on_driver(spark: SparkSession, snapshot: Snapshot, files: int) -> Iterator[None]:
     """Let Spark stat ``files`` named local files on the driver rather than in a Spark job."""
-    key = "spark.sql.sources.parallelPartitionDiscovery.threshold"
-    before = spark.conf.get(key)
+    before = spark.conf.get(_DISCOVERY_THRESHOLD)
     if not snapshot.location.is_local or files <= int(before):
         yield
         return
-    spark.conf.set(key, str(files))
+    spark.conf.set(_DISCOVERY_THRESHOLD, str(files))
     try:
         yield
     finally:
-        spark.conf.set(key, before)
+        spark.conf.set(_DISCOVERY_THRESHOLD, before)
 
 
 #: Partition column types whose folder names Spark parses back to exactly the Delta value.
