@@ -165,6 +165,7 @@ def publish_costs(
     import lakeshelf
     from lakeshelf.gate import run_suite
     from lakeshelf.registry.fingerprint import fingerprint
+    from lakeshelf.registry.profile import fingerprint_and_profile
 
     table = str(work / "table")
     frame = lakeshelf.read(table, spark=spark)
@@ -174,6 +175,14 @@ def publish_costs(
 
     return [
         against_scan("fingerprint vs one scan", lambda: fingerprint(frame), rounds),
+        (
+            "fingerprint + profile (registration's pass) vs fingerprint alone",
+            *paired(
+                lambda: fingerprint(frame),
+                lambda: fingerprint_and_profile(frame, "bench", 0),
+                rounds,
+            ),
+        ),
         against_scan(
             "7-expectation gate (lakeshelf evaluator) vs one scan",
             lambda: run_suite(frame, GATE_SUITE),

@@ -72,6 +72,35 @@ class CompactionConfig(Strict):
     )
 
 
+class DriftColumnConfig(Strict):
+    """A column's own drift method and threshold."""
+
+    method: Literal["psi", "js", "wasserstein", "ks", "chisquare"] | None = None
+    threshold: float | None = Field(default=None, ge=0.0)
+
+
+class DriftConfig(Strict):
+    """How ``lakeshelf drift`` and the gate judge drift of a dataset's versions."""
+
+    baseline: str = Field(
+        default="previous",
+        description="What a publish is compared with: previous, a tag, or a version ref (@N).",
+    )
+    severity: Literal["warn", "error"] = Field(
+        default="warn", description="error blocks a drifted publish; warn records it."
+    )
+    psi: float = Field(default=0.2, ge=0.0)
+    js: float = Field(default=0.1, ge=0.0)
+    wasserstein: float = Field(default=0.1, ge=0.0, description="Divided by the reference's SD.")
+    ks: float = Field(default=0.05, gt=0.0, le=1.0, description="p-value below which KS drifts.")
+    chisquare: float = Field(default=0.05, gt=0.0, le=1.0)
+    share: float = Field(default=0.5, gt=0.0, le=1.0, description="Drifted columns share.")
+    small_reference: int = Field(
+        default=1000, ge=0, description="Reference rows up to which KS / chi-square decide."
+    )
+    columns: dict[str, DriftColumnConfig] = Field(default_factory=dict)
+
+
 class DatasetConfig(Strict):
     """``conf/datasets/<name>.yaml``: one dataset, bronze (raw-loaded) or derived."""
 
@@ -88,6 +117,7 @@ class DatasetConfig(Strict):
     write_mode: Literal["overwrite", "append", "merge"] = "overwrite"
     merge_keys: list[str] = Field(default_factory=list)
     compaction: CompactionConfig = Field(default_factory=CompactionConfig)
+    drift: DriftConfig = Field(default_factory=DriftConfig)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -27,19 +27,41 @@ _WIDE_LIMB_BITS = 22  # three limbs; their sums cannot overflow below 2^41 rows
 
 def fingerprint(df: DataFrame) -> str:
     """The fingerprint of ``df``'s rows (see the module docstring)."""
+    return fingerprint_with(df, [], [])[0]
+
+
+def fingerprint_with(
+    df: DataFrame, aggregates: list[tuple[str, str]], finish: list[tuple[str, str]]
+) -> tuple[str, dict[str, Any]]:
+    """The fingerprint of ``df`` and, in the same pass, more aggregates over it.
+
+    ``aggregates`` are (alias, SQL aggregate over ``df``); ``finish`` are (alias, SQL over the
+    aggregated row, for example a sketch's estimate). Returns the fingerprint and a dict of those
+    aliases' values.
+    """
     from pyspark.sql import functions as F
 
     row_hash = _row_hash(df)
     limbs = _limbs(row_hash, _FAST_LIMB_BITS, F.try_sum)
-    totals = df.agg(F.count(F.lit(1)), F.bit_xor(row_hash), *limbs).collect()[0]
-    rows, xor, sums = totals[0], totals[1], list(totals[2:])
+    aggregated = df.agg(
+        F.count(F.lit(1)).alias("__rows"),
+        F.bit_xor(row_hash).alias("__xor"),
+        *(limb.alias(f"__limb{i}") for i, limb in enumerate(limbs)),
+        *(F.expr(sql).alias(alias) for alias, sql in aggregates),
+    )
+    if finish:
+        aggregated = aggregated.selectExpr("*", *(f"{sql} AS {alias}" for alias, sql in finish))
+    totals = aggregated.collect()[0].asDict()
+    rows, xor = totals["__rows"], totals["__xor"]
+    sums = [totals[f"__limb{i}"] for i in range(len(limbs))]
     if any(value is None for value in sums) and rows:
         sums = list(df.agg(*_limbs(row_hash, _WIDE_LIMB_BITS, F.sum)).collect()[0])
         bits = _WIDE_LIMB_BITS
     else:
         bits = _FAST_LIMB_BITS
     total = sum(int(value or 0) << (bits * i) for i, value in enumerate(sums))
-    return f"{rows}:{total % _MOD:016x}:{int(xor or 0) % _MOD:016x}"
+    extra = {k: v for k, v in totals.items() if not k.startswith("__")}
+    return f"{rows}:{total % _MOD:016x}:{int(xor or 0) % _MOD:016x}", extra
 
 
 def _row_hash(df: DataFrame) -> Column:

@@ -24,7 +24,7 @@ from lakeshelf import timestamps
 from lakeshelf.errors import CommitConflictError, LakeshelfError
 from lakeshelf.registry import store
 from lakeshelf.registry.code_version import code_version
-from lakeshelf.registry.fingerprint import fingerprint
+from lakeshelf.registry.profile import ColumnProfile, fingerprint_and_profile
 from lakeshelf.table import (
     OptimizeResult,
     latest_version,
@@ -80,22 +80,27 @@ def _register_new(
             continue
         if callable(spark):
             spark = spark()
-        if store.register(lake, _version_record(project, name, version, record, spark)):
+        entry, profile = _version_record(project, name, version, record, spark)
+        # the profile first: a run that dies between the two leaves a version whose profile
+        # is there, and registering the version again skips the profile it finds
+        store.register_profile(lake, name, version, profile)
+        if store.register(lake, entry):
             registered.append(version)
     return registered
 
 
 def _version_record(
     project: Project, name: str, version: int, record: CommitRecord, spark: SparkSession
-) -> store.VersionRecord:
+) -> tuple[store.VersionRecord, list[ColumnProfile]]:
+    """The registry record of ``name@version`` and its profile, from one pass over its rows."""
     table = project.table(name)
     lineage = record.lineage or {}
     suite = record.suite
     snapshot = load_snapshot(table, version)
     schema_json = logical_type(snapshot.schema).json()
-    print_ = fingerprint(snapshot_dataframe(spark, snapshot))
+    print_, profile = fingerprint_and_profile(snapshot_dataframe(spark, snapshot), name, version)
     user, host = store.identity()
-    return store.VersionRecord(
+    entry = store.VersionRecord(
         dataset=name,
         table_uri=table.uri,
         version=version,
@@ -114,6 +119,7 @@ def _version_record(
         spark_app_id=record.spark_app_id,
         registered_at=timestamps.now_iso(),
     )
+    return entry, profile
 
 
 def dataset_of(table: Location) -> str | None:

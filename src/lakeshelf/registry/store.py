@@ -3,7 +3,9 @@
 ``<lake>/_registry/versions`` holds one record per published dataset version: where it is, when it
 was committed, its size, schema, content fingerprint, quality-suite result and lineage.
 ``<lake>/_registry/tags`` holds tag events (set, move, remove); a tag's current target is its
-latest event. Both are ordinary Delta tables, so the registry itself is versioned and auditable.
+latest event. ``<lake>/_registry/profiles`` holds one row per dataset, version and column: the
+version's profile with its sketches (:mod:`lakeshelf.registry.profile`), partitioned by dataset.
+All are ordinary Delta tables, so the registry itself is versioned and auditable.
 They are tiny and written by delta-rs directly (no Spark job per record), through the same
 exactly-once commit loop as table writes; registration of a dataset version is idempotent
 through Delta's ``txn`` action (app ``lakeshelf-registry/<dataset>``).
@@ -11,6 +13,7 @@ through Delta's ``txn`` action (app ``lakeshelf-registry/<dataset>``).
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import json
 import socket
@@ -22,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from lakeshelf import timestamps
 from lakeshelf.errors import ConfigError, LakeshelfError
 from lakeshelf.names import check_label
+from lakeshelf.registry.profile import ColumnProfile
 from lakeshelf.table import latest_version, load_snapshot, snapshot_arrow
 from lakeshelf.table.commit_info import build as build_commit_info
 from lakeshelf.table.delta_log import commit_hooks
@@ -91,6 +95,62 @@ def versions_table(lake: Location) -> Location:
 def tags_table(lake: Location) -> Location:
     """Location of the tags table."""
     return lake.child(REGISTRY_DIR, "tags")
+
+
+def profiles_table(lake: Location) -> Location:
+    """Location of the profiles table."""
+    return lake.child(REGISTRY_DIR, "profiles")
+
+
+def register_profile(lake: Location, dataset: str, version: int, rows: list[ColumnProfile]) -> bool:
+    """Append the profile of ``dataset@version`` unless it is already there; True if appended."""
+    from deltalake.transaction import Transaction
+
+    table = profiles_table(lake)
+    app = f"lakeshelf-profiles/{dataset}"
+    if not rows or _txn_version(table, app) >= version:
+        return False
+    _append(
+        table,
+        [asdict(row) for row in rows],
+        ColumnProfile,
+        Transaction(app, version),
+        done_elsewhere=lambda: _txn_version(table, app) >= version,
+        partition_by=["dataset"],
+    )
+    return True
+
+
+def profiles(
+    lake: Location,
+    dataset: str,
+    versions: set[int] | None = None,
+    *,
+    with_sketches: bool = True,
+) -> list[ColumnProfile]:
+    """Stored column profiles of ``dataset`` (of ``versions`` if given), by version and column.
+
+    Only the dataset's partition is read; without sketches only the scalar columns are.
+    """
+    table = profiles_table(lake)
+    if latest_version(table) < 0:
+        return []
+    snapshot = load_snapshot(table)
+    files = [f for f in snapshot.files if f.partition_values.get("dataset") == dataset]
+    names = [f.name for f in fields(ColumnProfile)]
+    if not with_sketches:
+        names = [n for n in names if n not in _SKETCHES]
+    data = snapshot_arrow(dataclasses.replace(snapshot, files=files), names).to_pylist()
+    found = [
+        ColumnProfile(**{n: row.get(n) for n in _PROFILE_FIELDS})
+        for row in data
+        if versions is None or row["version"] in versions
+    ]
+    return sorted(found, key=lambda p: (p.version, p.column))
+
+
+_PROFILE_FIELDS = [f.name for f in fields(ColumnProfile)]
+_SKETCHES = ("kll", "hll", "top_sketch")
 
 
 def identity() -> tuple[str, str]:
@@ -206,10 +266,13 @@ def remove_tag(lake: Location, name: str) -> TagEvent:
 def _schema(model: type) -> Any:
     import pyarrow as pa
 
-    types = {"int": pa.int64(), "str": pa.string()}
-    return pa.schema(
-        [pa.field(f.name, types["int" if "int" in str(f.type) else "str"]) for f in fields(model)]
-    )
+    def arrow_type(annotation: str) -> Any:
+        for name, kind in (("int", pa.int64()), ("float", pa.float64()), ("bytes", pa.binary())):
+            if annotation.startswith(name):
+                return kind
+        return pa.string()
+
+    return pa.schema([pa.field(f.name, arrow_type(str(f.type))) for f in fields(model)])
 
 
 def _append(
@@ -218,6 +281,7 @@ def _append(
     model: type,
     app_transaction: Any = None,
     done_elsewhere: Callable[[], bool] | None = None,
+    partition_by: list[str] | None = None,
 ) -> None:
     """Append ``rows`` in one commit, exactly once (:func:`commit_with_retry`)."""
     import pyarrow as pa
@@ -237,6 +301,7 @@ def _append(
             table.uri,
             data,
             mode="append",
+            partition_by=partition_by,
             storage_options=table.delta_rs_options(),
             commit_properties=properties,
             post_commithook_properties=commit_hooks(),

@@ -44,10 +44,11 @@ def arrow_schema(snapshot: Snapshot) -> pa.Schema:
     return pa.schema(Schema.from_json(snapshot.schema_json).to_arrow())
 
 
-def snapshot_arrow(snapshot: Snapshot) -> pa.Table:
+def snapshot_arrow(snapshot: Snapshot, columns: list[str] | None = None) -> pa.Table:
     """The rows of ``snapshot`` as one pyarrow Table in its table's Arrow schema.
 
-    Partition values are attached and rows removed by deletion vectors are dropped.
+    Partition values are attached and rows removed by deletion vectors are dropped. ``columns``
+    reads only those columns (in that order).
 
     Raises:
         UnsupportedFeatureError: the table uses column mapping (not needed for the small tables
@@ -60,6 +61,8 @@ def snapshot_arrow(snapshot: Snapshot) -> pa.Table:
             f"{snapshot.uri} uses column mapping; read it with lakeshelf.read (Spark)"
         )
     schema = arrow_schema(snapshot)
+    if columns is not None:
+        schema = pa.schema([schema.field(name) for name in columns])
     if not snapshot.files:
         return schema.empty_table()
     fs = snapshot.location.filesystem()

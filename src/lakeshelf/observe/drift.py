@@ -1,0 +1,335 @@
+"""Drift between two profiled versions, from their stored profiles alone (no data is read).
+
+Numeric columns are compared through their KLL sketches: a sketch's retained items with their
+weights are the version's distribution, exactly while the sketch is exact (n <= k) and within
+KLL's normalised rank error (about 1.3% at k=200, :func:`rank_error`) otherwise:
+
+- PSI over 10 bins cut at the reference's deciles, ``(b - a) * ln(b / a)`` summed, shares below
+  1e-4 raised to 1e-4 (so an empty bin does not make it infinite);
+- Jensen-Shannon distance over the same bins (natural logarithm, as scipy's default);
+- Wasserstein-1 distance divided by the reference's standard deviation;
+- the two-sample Kolmogorov-Smirnov statistic and its asymptotic p-value.
+
+Categorical columns are compared over their top values plus "other" (non-null rows outside a
+version's top values; a value one version lists and the other does not counts in that version's
+"other"): PSI, Jensen-Shannon distance, and a chi-square test of the 2 x K table.
+
+Which metric decides follows Evidently's rule: with a reference of at most 1,000 rows the
+statistical tests decide (KS for numbers, chi-square for categories; drift when p < 0.05),
+above that the distances (normalised Wasserstein 0.1 for numbers, Jensen-Shannon 0.1 for
+categories). Each column may name its own method and threshold. The dataset drifts when at
+least half of the compared columns drift. Columns present in one version only are reported as
+added or removed and are not part of that share.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from lakeshelf.errors import ConfigError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from lakeshelf.registry.profile import ColumnProfile
+
+#: Methods a column can be judged by; the p-value tests drift *below* their threshold.
+METHODS = ("psi", "js", "wasserstein", "ks", "chisquare")
+P_VALUE_METHODS = ("ks", "chisquare")
+NUMERIC_METHODS = ("psi", "js", "wasserstein", "ks")
+CATEGORICAL_METHODS = ("psi", "js", "chisquare")
+_FLOOR = 1e-4
+_BINS = 10
+
+
+@dataclass(frozen=True)
+class ColumnRule:
+    """A column's own method and threshold (either may be left to the defaults)."""
+
+    method: str | None = None
+    threshold: float | None = None
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Drift thresholds; the defaults follow Evidently and Azure ML."""
+
+    psi: float = 0.2
+    js: float = 0.1
+    wasserstein: float = 0.1
+    ks: float = 0.05  # p-value
+    chisquare: float = 0.05  # p-value
+    share: float = 0.5  # of compared columns, for the dataset to drift
+    small_reference: int = 1000  # reference rows up to which the statistical tests decide
+    columns: dict[str, ColumnRule] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name, rule in self.columns.items():
+            if rule.method is not None and rule.method not in METHODS:
+                raise ConfigError(
+                    f"drift method {rule.method!r} for column {name!r} is not one of"
+                    f" {', '.join(METHODS)}"
+                )
+
+    def threshold(self, method: str) -> float:
+        """The default threshold of ``method``."""
+        return float(getattr(self, method))
+
+
+@dataclass(frozen=True)
+class ColumnDrift:
+    """How one column moved between the reference and the current version."""
+
+    column: str
+    type: str | None
+    status: str  # compared | added | removed | retyped | not comparable
+    method: str | None
+    statistic: float | None  # the deciding method's value
+    threshold: float | None
+    drifted: bool
+    psi: float | None = None
+    js: float | None = None
+    wasserstein: float | None = None
+    ks: float | None = None
+    ks_p_value: float | None = None
+    chisquare_p_value: float | None = None
+    null_rate_reference: float | None = None
+    null_rate_current: float | None = None
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    """Drift of every column between two versions, and whether the dataset drifted."""
+
+    reference: str
+    current: str
+    columns: list[ColumnDrift]
+    share_threshold: float
+
+    @property
+    def compared(self) -> list[ColumnDrift]:
+        """Columns both versions have with comparable types."""
+        return [c for c in self.columns if c.status == "compared"]
+
+    @property
+    def drifted_columns(self) -> int:
+        """How many compared columns drifted."""
+        return sum(1 for c in self.compared if c.drifted)
+
+    @property
+    def share(self) -> float:
+        """Share of compared columns that drifted."""
+        return self.drifted_columns / len(self.compared) if self.compared else 0.0
+
+    @property
+    def drifted(self) -> bool:
+        """True when the share reaches the dataset threshold."""
+        return bool(self.compared) and self.share >= self.share_threshold
+
+    def as_json(self) -> dict[str, Any]:
+        """The report in the documented JSON shape (metrics that do not apply are null)."""
+        return {
+            "reference": self.reference,
+            "current": self.current,
+            "columns": [_finite(asdict(c)) for c in self.columns],
+            "drifted_columns": self.drifted_columns,
+            "share": self.share,
+            "drifted": self.drifted,
+        }
+
+
+def _finite(values: dict[str, Any]) -> dict[str, Any]:
+    """Infinite or NaN floats as null, so the JSON is standard."""
+    return {
+        k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in values.items()
+    }
+
+
+def drift(
+    reference: list[ColumnProfile],
+    current: list[ColumnProfile],
+    thresholds: Thresholds | None = None,
+    *,
+    reference_name: str = "reference",
+    current_name: str = "current",
+) -> DriftReport:
+    """Compare two versions' profiles column by column (see the module docstring)."""
+    thresholds = thresholds or Thresholds()
+    before = {p.column: p for p in reference}
+    after = {p.column: p for p in current}
+    columns = []
+    for name in [*before, *(n for n in after if n not in before)]:
+        a, b = before.get(name), after.get(name)
+        if a is None or b is None:
+            present = a or b
+            columns.append(
+                ColumnDrift(
+                    name,
+                    present.type if present else None,
+                    "added" if a is None else "removed",
+                    None,
+                    None,
+                    None,
+                    False,
+                    null_rate_reference=a.null_rate if a else None,
+                    null_rate_current=b.null_rate if b else None,
+                )
+            )
+        else:
+            columns.append(column_drift(a, b, thresholds))
+    return DriftReport(reference_name, current_name, columns, thresholds.share)
+
+
+def column_drift(a: ColumnProfile, b: ColumnProfile, thresholds: Thresholds) -> ColumnDrift:
+    """Drift of one column present in both versions."""
+    nulls = {"null_rate_reference": a.null_rate, "null_rate_current": b.null_rate}
+    if a.kind != b.kind or a.kind == "other":
+        status = "retyped" if a.kind != b.kind else "not comparable"
+        return ColumnDrift(a.column, b.type, status, None, None, None, False, **nulls)
+    metrics = _numeric(a, b) if a.kind == "numeric" else _categorical(a, b)
+    rule = thresholds.columns.get(a.column, ColumnRule())
+    method = rule.method or _default_method(a, thresholds)
+    allowed = NUMERIC_METHODS if a.kind == "numeric" else CATEGORICAL_METHODS
+    if method not in allowed:
+        raise ConfigError(
+            f"drift method {method!r} does not apply to {a.kind} column {a.column!r}"
+            f" (use one of {', '.join(allowed)})"
+        )
+    threshold = rule.threshold if rule.threshold is not None else thresholds.threshold(method)
+    statistic = metrics[f"{method}_p_value" if method in P_VALUE_METHODS else method]
+    if statistic is None:  # one side has no values: drifted unless neither has any
+        drifted = (a.row_count - a.null_count > 0) != (b.row_count - b.null_count > 0)
+    elif method in P_VALUE_METHODS:
+        drifted = statistic < threshold
+    else:
+        drifted = statistic > threshold
+    return ColumnDrift(
+        a.column, b.type, "compared", method, statistic, threshold, drifted, **metrics, **nulls
+    )
+
+
+def _default_method(reference: ColumnProfile, thresholds: Thresholds) -> str:
+    small = reference.row_count - reference.null_count <= thresholds.small_reference
+    if reference.kind == "numeric":
+        return "ks" if small else "wasserstein"
+    return "chisquare" if small else "js"
+
+
+def rank_error(profile: ColumnProfile) -> float:
+    """KLL's normalised rank error for this column's sketch (0 while the sketch is exact)."""
+    sketch = _kll(profile)
+    if sketch is None or not sketch.is_estimation_mode():
+        return 0.0
+    return float(sketch.normalized_rank_error(False))
+
+
+def _kll(profile: ColumnProfile) -> Any:
+    from datasketches import kll_doubles_sketch
+
+    return kll_doubles_sketch.deserialize(profile.kll) if profile.kll else None
+
+
+def distribution(profile: ColumnProfile) -> tuple[np.ndarray, np.ndarray]:
+    """A numeric column's values and their weights, from its sketch (sorted by value)."""
+    import numpy as np
+
+    sketch = _kll(profile)
+    if sketch is None or sketch.is_empty():
+        return np.array([]), np.array([])
+    pairs = sorted(sketch)
+    return np.array([v for v, _ in pairs]), np.array([w for _, w in pairs], dtype=float)
+
+
+def _numeric(a: ColumnProfile, b: ColumnProfile) -> dict[str, float | None]:
+    import numpy as np
+    from scipy import stats
+    from scipy.spatial.distance import jensenshannon
+
+    (va, wa), (vb, wb) = distribution(a), distribution(b)
+    empty: dict[str, float | None] = {
+        "psi": None,
+        "js": None,
+        "wasserstein": None,
+        "ks": None,
+        "ks_p_value": None,
+    }
+    if not len(va) or not len(vb):
+        return empty
+    edges = np.unique(_inclusive_quantiles(va, wa, np.arange(1, _BINS) / _BINS))
+    pa, pb = _bin_shares(va, wa, edges), _bin_shares(vb, wb, edges)
+    scale = a.stddev or 0.0
+    distance = float(stats.wasserstein_distance(va, vb, wa, wb))
+    support = np.union1d(va, vb)
+    ks = float(np.max(np.abs(_cdf(va, wa, support) - _cdf(vb, wb, support))))
+    n, m = wa.sum(), wb.sum()
+    return {
+        "psi": _psi(pa, pb),
+        "js": float(jensenshannon(pa, pb)),
+        "wasserstein": distance / scale if scale > 0 else (0.0 if distance == 0 else math.inf),
+        "ks": ks,
+        "ks_p_value": float(stats.kstwo.sf(ks, round(n * m / (n + m)))),
+    }
+
+
+def _inclusive_quantiles(values: np.ndarray, weights: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """The smallest value whose cumulative share reaches each rank (KLL's inclusive rule)."""
+    import numpy as np
+
+    cumulative = np.cumsum(weights) / weights.sum()
+    return values[np.minimum(np.searchsorted(cumulative, ranks - 1e-12), len(values) - 1)]
+
+
+def _cdf(values: np.ndarray, weights: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Share of the weight at or below each point."""
+    import numpy as np
+
+    cumulative = np.concatenate([[0.0], np.cumsum(weights)]) / weights.sum()
+    return cumulative[np.searchsorted(values, points, side="right")]
+
+
+def _bin_shares(values: np.ndarray, weights: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Shares of the weight in (-inf, e1], (e1, e2], ..., (ek, inf)."""
+    import numpy as np
+
+    cdf = np.concatenate([_cdf(values, weights, edges), [1.0]])
+    return np.diff(np.concatenate([[0.0], cdf]))
+
+
+def _psi(pa: np.ndarray, pb: np.ndarray) -> float:
+    import numpy as np
+
+    a, b = np.maximum(pa, _FLOOR), np.maximum(pb, _FLOOR)
+    return float(np.sum((b - a) * np.log(b / a)))
+
+
+def category_counts(a: ColumnProfile, b: ColumnProfile) -> tuple[list[str], list[int], list[int]]:
+    """Categories of either version's top values plus "other", and each version's counts."""
+    top_a, top_b = dict(_keyed(a.top)), dict(_keyed(b.top))
+    names = list(dict.fromkeys([*top_a, *top_b]))
+    counts_a = [top_a.get(n, 0) for n in names] + [a.other_count]
+    counts_b = [top_b.get(n, 0) for n in names] + [b.other_count]
+    return [*names, "other"], counts_a, counts_b
+
+
+def _keyed(top: list[tuple[Any, int]]) -> list[tuple[str, int]]:
+    """Top values keyed by their JSON text (so 1, "1" and true stay apart)."""
+    import json
+
+    return [(json.dumps(value), count) for value, count in top]
+
+
+def _categorical(a: ColumnProfile, b: ColumnProfile) -> dict[str, float | None]:
+    import numpy as np
+    from scipy import stats
+    from scipy.spatial.distance import jensenshannon
+
+    _, counts_a, counts_b = category_counts(a, b)
+    ca, cb = np.array(counts_a, dtype=float), np.array(counts_b, dtype=float)
+    if not ca.sum() or not cb.sum():
+        return {"psi": None, "js": None, "chisquare_p_value": None}
+    pa, pb = ca / ca.sum(), cb / cb.sum()
+    table = np.array([ca, cb])[:, (ca + cb) > 0]
+    p_value = 1.0 if table.shape[1] < 2 else float(stats.chi2_contingency(table)[1])
+    return {"psi": _psi(pa, pb), "js": float(jensenshannon(pa, pb)), "chisquare_p_value": p_value}
