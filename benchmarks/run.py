@@ -8,6 +8,7 @@ materialises all columns of all rows without writing anything.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import os
 import platform
@@ -165,7 +166,6 @@ def publish_costs(
     import lakeshelf
     from lakeshelf.gate import run_suite
     from lakeshelf.registry.fingerprint import fingerprint
-    from lakeshelf.registry.profile import fingerprint_and_profile
 
     table = str(work / "table")
     frame = lakeshelf.read(table, spark=spark)
@@ -175,14 +175,7 @@ def publish_costs(
 
     return [
         against_scan("fingerprint vs one scan", lambda: fingerprint(frame), rounds),
-        (
-            "fingerprint + profile (registration's pass) vs fingerprint alone",
-            *paired(
-                lambda: fingerprint(frame),
-                lambda: fingerprint_and_profile(frame, "bench", 0),
-                rounds,
-            ),
-        ),
+        _profile_cost(frame, rounds),
         against_scan(
             "7-expectation gate (lakeshelf evaluator) vs one scan",
             lambda: run_suite(frame, GATE_SUITE),
@@ -193,6 +186,68 @@ def publish_costs(
             lambda: run_suite(frame, GATE_SUITE, engine="gx"),
             gate_rounds,
         ),
+    ]
+
+
+def _profile_cost(frame, rounds: int) -> tuple[str, float, float]:
+    """What profiling adds to registration's fingerprint pass, against one plain scan."""
+    from lakeshelf.registry.fingerprint import fingerprint
+    from lakeshelf.registry.profile import fingerprint_and_profile
+
+    fingerprint_alone, with_profile = paired(
+        lambda: fingerprint(frame), lambda: fingerprint_and_profile(frame, "bench", 0), rounds
+    )
+    one_scan = timed(lambda: scan(frame), rounds)
+    return (
+        "profile's added cost (registration) vs one scan",
+        one_scan,
+        with_profile - fingerprint_alone,
+    )
+
+
+def observe_costs(spark, work: Path, versions: int, rounds: int) -> list[tuple[str, float]]:
+    """Drift of two registered versions of a 100-column table, and a metric over ``versions``
+    registered versions, both from the registry's stored profiles (no data read)."""
+    from lakeshelf.observe import drift
+    from lakeshelf.registry import store
+    from lakeshelf.registry.profile import profile
+    from lakeshelf.storage import Location
+
+    lake = Location.of(str(work / "observe-lake"))
+    columns = [f"rand({i}) * {i + 1} AS n{i}" for i in range(50)]
+    columns += [
+        f"concat('v', cast(floor(rand({i + 50}) * 40) AS string)) AS s{i}" for i in range(50)
+    ]
+    for version, shift in ((0, 0.0), (1, 0.3)):
+        frame = (
+            spark.range(200_000)
+            .selectExpr(*columns)
+            .selectExpr(
+                *[f"n{i} + {shift} AS n{i}" for i in range(50)], *[f"s{i}" for i in range(50)]
+            )
+        )
+        store.register_profile(lake, "wide", version, profile(frame, "wide", version))
+
+    def wide_drift() -> None:
+        drift(store.profiles(lake, "wide", {0}), store.profiles(lake, "wide", {1}))
+
+    small = profile(
+        spark.range(100).selectExpr("id", "id * 2 AS x", "cast(id AS string) AS s"), "many", 0
+    )
+    for version in range(versions):
+        rows = [dataclasses.replace(p, version=version) for p in small]
+        store.register_profile(lake, "many", version, rows)
+
+    def history() -> None:
+        points = [p.metric("mean") for p in store.profiles(lake, "many", with_sketches=False)]
+        assert len(points) == versions * len(small)
+
+    return [
+        (
+            "drift of two registered versions, 100 columns (profiles read from the registry)",
+            timed(wide_drift, rounds),
+        ),
+        (f"a metric across {versions} registered versions", timed(history, rounds)),
     ]
 
 
@@ -470,6 +525,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         io_rows += part_rows + small_appends(spark, work, args.appends, args.rounds)
         log_rows = log_resolution(work, args.commits, args.rounds)
+        log_rows += observe_costs(spark, work, args.commits, args.rounds)
         engine = "delta-spark" if delta_spark_serves(spark) else "lakeshelf's own engine"
     finally:
         spark.stop()
@@ -484,7 +540,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     lines += ["", f"Files read by the partitioned reads ({args.partitions} partitions):", ""]
     lines += [f"- {line}" for line in file_counts]
-    lines += ["", "| log resolution | seconds |", "|---|---|"]
+    lines += ["", "| log resolution and the registry's profiles | seconds |", "|---|---|"]
     lines += [f"| {name} | {seconds:.3f} |" for name, seconds in log_rows]
     report = "\n".join(lines)
     print(report)

@@ -79,11 +79,50 @@ def main(argv: list[str] | None = None) -> int:
         f" months {months}"
     )
     print(f"reproduce them anywhere: lakeshelf show flight_features@{stamp} --conf {args.conf}")
+    seasons(project, spark, args.months, lake / "reports" / "drift.html")
     record = manifest(f"flights_raw@{loaded.version}", args.conf)
     warned = [r["type"] for r in record["suite_result"] if not r["success"]]
     print(f"flights_raw@{loaded.version} passed suite {record['suite_name']}; warnings: {warned}")
     spark.stop()
     return 0
+
+
+def seasons(project, spark, months: int, report_path: Path) -> None:
+    """Print how each month's flights drift from January's, and write the report for the last.
+
+    January's profile is the one registered with flights_raw@0 (January alone); each later
+    month's rows are profiled from the bronze table (one Spark pass each), so nothing but the
+    month itself is compared. Weather and delays move with the seasons.
+    """
+    from lakeshelf.observe import drift, write_drift_html
+    from lakeshelf.observe.drift import thresholds_for
+    from lakeshelf.observe.versions import version_profile
+    from lakeshelf.registry.profile import profile
+
+    _, january = version_profile(project, "flights_raw@0")
+    limits = thresholds_for(project, "flights_raw")
+    latest = lakeshelf_read(project, spark)
+    print("\ndrift of each month's flights against January (flights_raw@0):")
+    print("month  drifted columns  most moved (normalised Wasserstein or JS)")
+    report, current = None, []
+    for month in range(2, months + 1):
+        current = profile(latest.where(f"month = {month}"), "flights_raw", -1)
+        report = drift(
+            january, current, limits, reference_name="January", current_name=f"2013-{month:02d}"
+        )
+        moved = sorted(report.compared, key=lambda c: -(c.statistic or 0))[:3]
+        names = ", ".join(f"{c.column} {c.statistic:.2f}" for c in moved if c.statistic)
+        print(f"{month:5d}  {report.drifted_columns:>3} of {len(report.compared):<11} {names}")
+    if report is not None:
+        path = write_drift_html(report, january, current, report_path)
+        print(f"drift report ({report.current} against January): {path}")
+
+
+def lakeshelf_read(project, spark):
+    """The latest flights_raw version (all months so far)."""
+    import lakeshelf
+
+    return lakeshelf.read(project.table_uri("flights_raw"), spark=spark)
 
 
 if __name__ == "__main__":

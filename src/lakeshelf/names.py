@@ -19,6 +19,8 @@ NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 LABEL = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 VERSION = re.compile(r"^v?(\d+)$")
 LATEST = "latest"
+#: Columns ingest adds to every bronze row: where it came from, when, in which batch.
+INGEST_COLUMNS = ("_source_file", "_ingested_at", "_batch_id")
 
 
 def check_name(value: object, what: str = "dataset name") -> str:

@@ -104,7 +104,8 @@ def drift(
     from lakeshelf.config import project_of
     from lakeshelf.errors import ConfigError
     from lakeshelf.observe import drift_between, version_profile, write_drift_html
-    from lakeshelf.observe.versions import baseline_ref, thresholds_for
+    from lakeshelf.observe.drift import thresholds_for
+    from lakeshelf.observe.versions import baseline_ref
     from lakeshelf.registry import resolve_dataset
     from lakeshelf.session import spark_session
 

@@ -87,7 +87,7 @@ class DriftConfig(Strict):
         description="What a publish is compared with: previous, a tag, or a version ref (@N).",
     )
     severity: Literal["warn", "error"] = Field(
-        default="warn", description="error blocks a drifted publish; warn records it."
+        default="error", description="error blocks a drifted publish; warn records it."
     )
     psi: float = Field(default=0.2, ge=0.0)
     js: float = Field(default=0.1, ge=0.0)
@@ -99,6 +99,55 @@ class DriftConfig(Strict):
         default=1000, ge=0, description="Reference rows up to which KS / chi-square decide."
     )
     columns: dict[str, DriftColumnConfig] = Field(default_factory=dict)
+    ignore: list[str] = Field(
+        default_factory=list,
+        description="Columns not judged (keys, ids); ingest's own columns never are.",
+    )
+
+
+Severity = Literal["warn", "error"]
+
+
+class RowCountCheck(Strict):
+    """The rows a publish brings against the trailing mean of the last ``window`` versions.
+
+    For an append (ingest) the rows added are compared with the rows earlier versions added;
+    otherwise the version's rows with earlier versions' rows.
+    """
+
+    max_change: float = Field(gt=0.0, description="Largest allowed |rows - mean| / mean.")
+    window: int = Field(default=5, ge=1)
+    severity: Severity = "error"
+
+
+class NullRateCheck(Strict):
+    """A column's share of nulls may rise by at most ``max_increase`` over the previous version."""
+
+    max_increase: float = Field(ge=0.0, le=1.0)
+    columns: list[str] = Field(default_factory=list, description="Default: every column.")
+    severity: Severity = "error"
+
+
+class NewCategoriesCheck(Strict):
+    """String and boolean values the previous version did not have."""
+
+    columns: list[str] = Field(default_factory=list, description="Default: every such column.")
+    severity: Severity = "error"
+
+
+class SchemaChangeCheck(Strict):
+    """Columns added, removed or retyped against the previous version."""
+
+    severity: Severity = "error"
+
+
+class ChecksConfig(Strict):
+    """Checks of a publish against the dataset's metric history, run by the gate."""
+
+    row_count: RowCountCheck | None = None
+    null_rate: NullRateCheck | None = None
+    new_categories: NewCategoriesCheck | None = None
+    schema_change: SchemaChangeCheck | None = None
 
 
 class DatasetConfig(Strict):
@@ -117,7 +166,10 @@ class DatasetConfig(Strict):
     write_mode: Literal["overwrite", "append", "merge"] = "overwrite"
     merge_keys: list[str] = Field(default_factory=list)
     compaction: CompactionConfig = Field(default_factory=CompactionConfig)
-    drift: DriftConfig = Field(default_factory=DriftConfig)
+    drift: DriftConfig | None = Field(
+        default=None, description="Declared: the gate judges drift against the baseline."
+    )
+    checks: ChecksConfig | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

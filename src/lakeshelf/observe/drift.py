@@ -17,7 +17,8 @@ version's top values; a value one version lists and the other does not counts in
 Which metric decides follows Evidently's rule: with a reference of at most 1,000 rows the
 statistical tests decide (KS for numbers, chi-square for categories; drift when p < 0.05),
 above that the distances (normalised Wasserstein 0.1 for numbers, Jensen-Shannon 0.1 for
-categories). Each column may name its own method and threshold. The dataset drifts when at
+categories). Each column may name its own method and threshold; ignored columns (ingest's own
+columns, and keys a dataset lists) are reported but not judged. The dataset drifts when at
 least half of the compared columns drift. Columns present in one version only are reported as
 added or removed and are not part of that share.
 """
@@ -28,11 +29,14 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from lakeshelf.config.models import DriftConfig
 from lakeshelf.errors import ConfigError
+from lakeshelf.names import INGEST_COLUMNS
 
 if TYPE_CHECKING:
     import numpy as np
 
+    from lakeshelf.config import Project
     from lakeshelf.registry.profile import ColumnProfile
 
 #: Methods a column can be judged by; the p-value tests drift *below* their threshold.
@@ -64,6 +68,7 @@ class Thresholds:
     share: float = 0.5  # of compared columns, for the dataset to drift
     small_reference: int = 1000  # reference rows up to which the statistical tests decide
     columns: dict[str, ColumnRule] = field(default_factory=dict)
+    ignore: frozenset[str] = frozenset(INGEST_COLUMNS)  # reported as ignored, not judged
 
     def __post_init__(self) -> None:
         for name, rule in self.columns.items():
@@ -84,7 +89,7 @@ class ColumnDrift:
 
     column: str
     type: str | None
-    status: str  # compared | added | removed | retyped | not comparable
+    status: str  # compared | added | removed | retyped | not comparable | ignored
     method: str | None
     statistic: float | None  # the deciding method's value
     threshold: float | None
@@ -162,7 +167,14 @@ def drift(
     columns = []
     for name in [*before, *(n for n in after if n not in before)]:
         a, b = before.get(name), after.get(name)
-        if a is None or b is None:
+        if name in thresholds.ignore:
+            present = b or a
+            columns.append(
+                ColumnDrift(
+                    name, present.type if present else None, "ignored", None, None, None, False
+                )
+            )
+        elif a is None or b is None:
             present = a or b
             columns.append(
                 ColumnDrift(
@@ -333,3 +345,19 @@ def _categorical(a: ColumnProfile, b: ColumnProfile) -> dict[str, float | None]:
     table = np.array([ca, cb])[:, (ca + cb) > 0]
     p_value = 1.0 if table.shape[1] < 2 else float(stats.chi2_contingency(table)[1])
     return {"psi": _psi(pa, pb), "js": float(jensenshannon(pa, pb)), "chisquare_p_value": p_value}
+
+
+def thresholds_for(project: Project, dataset: str, **overrides: float | None) -> Thresholds:
+    """The dataset's configured drift thresholds, with ``overrides`` that are not None."""
+    config = project.dataset(dataset).drift or DriftConfig()
+    values: dict[str, Any] = {
+        key: getattr(config, key)
+        for key in ("psi", "js", "wasserstein", "ks", "chisquare", "share", "small_reference")
+    }
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    columns = {
+        name: ColumnRule(rule.method, rule.threshold) for name, rule in config.columns.items()
+    }
+    return Thresholds(
+        **values, columns=columns, ignore=frozenset([*INGEST_COLUMNS, *config.ignore])
+    )

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from lakeshelf.config.models import DriftConfig
 from lakeshelf.errors import ConfigError, LakeshelfError
 from lakeshelf.observe.drift import DriftReport, Thresholds, drift
 from lakeshelf.registry import resolve_dataset, store
@@ -120,22 +121,6 @@ def metric_history(
     return points
 
 
-def thresholds_for(project: Project, dataset: str, **overrides: float | None) -> Thresholds:
-    """The dataset's configured drift thresholds, with ``overrides`` that are not None."""
-    from lakeshelf.observe.drift import ColumnRule
-
-    config = project.dataset(dataset).drift
-    values: dict[str, Any] = {
-        key: getattr(config, key)
-        for key in ("psi", "js", "wasserstein", "ks", "chisquare", "share", "small_reference")
-    }
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    columns = {
-        name: ColumnRule(rule.method, rule.threshold) for name, rule in config.columns.items()
-    }
-    return Thresholds(**values, columns=columns)
-
-
 def baseline_ref(project: Project, current: str, baseline: str | None) -> str:
     """The reference ref for ``current``: ``baseline`` (a tag, @N, or a full ref), or the
     dataset's configured baseline; ``previous`` is the published version before ``current``.
@@ -145,7 +130,7 @@ def baseline_ref(project: Project, current: str, baseline: str | None) -> str:
     """
     pinned = resolve_dataset(current, project, "drift")
     assert pinned.dataset is not None
-    chosen = baseline or project.dataset(pinned.dataset).drift.baseline
+    chosen = baseline or (project.dataset(pinned.dataset).drift or DriftConfig()).baseline
     if chosen != "previous":
         return chosen if "@" in chosen else f"{pinned.dataset}@{chosen}"
     earlier = [

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from lakeshelf.errors import ConfigError, DataRejectedError, LakeshelfError
 from lakeshelf.faults import crash_point
-from lakeshelf.gate import auditor, dataset_suite
+from lakeshelf.gate import dataset_suite
+from lakeshelf.observe.checks import publish_audit
 from lakeshelf.pipeline import reasons
 from lakeshelf.pipeline.ledger import batch_files, read_ledger
 from lakeshelf.pipeline.parse import parse, unsplit_files
@@ -39,8 +40,8 @@ if TYPE_CHECKING:
 
     from lakeshelf.config import DatasetConfig, Project
     from lakeshelf.pipeline.parsed import ParsedBatch
+    from lakeshelf.table.write import Audit
 
-INGEST_COLUMNS = ("_source_file", "_ingested_at", "_batch_id")
 MALFORMED_SCHEMA = (
     "dataset string, source_file string, line long, raw string, reason string, batch_id long,"
     " quarantined_at timestamp"
@@ -131,17 +132,18 @@ def ingest(
         raise ConfigError(
             f"{name} is a {cfg.layer} dataset: build it with 'lakeshelf build {name}'"
         )
-    suite = dataset_suite(project, name)
+    dataset_suite(project, name)  # an unreadable suite is a config error before any listing
     source = Location.of(project.resolve_path(cfg.source.path), project.lake.storage_options)
     say(f"listing {cfg.source.path}")
     batch = _next_batch(project, cfg, source, say)
+    audit = publish_audit(project, name, f"{name} batch {batch.batch_id}", appends=True)
     if batch.files:
         spark = spark or spark_session(conf=project.lake.spark)
         say(f"parsing {len(batch.files)} new file(s)")
         with unsplit_files(spark):
             parsed = parse(spark, cfg, batch.files, source)
             try:
-                _load(spark, batch, parsed, suite, say)
+                _load(spark, batch, parsed, audit, say)
             finally:
                 parsed.rows.unpersist()
         say(f"registering {name}@{batch.result.version}")
@@ -185,7 +187,7 @@ def _load(
     spark: SparkSession,
     batch: _Batch,
     parsed: ParsedBatch,
-    suite: dict[str, Any] | None,
+    audit: Audit | None,
     say: Callable[[str], None],
 ) -> None:
     """Count, check, and commit the malformed rows, then the good rows; reconcile the counts."""
@@ -210,7 +212,6 @@ def _load(
         )
         crash_point("after-quarantine")
     say(f"committing {read - bad} row(s)")
-    what = f"{batch.cfg.name} batch {batch.batch_id}"
     batch.result.version = write(
         _good_rows(batch, parsed, now),
         batch.table,
@@ -219,7 +220,7 @@ def _load(
         schema_mode="merge" if batch.cfg.schema_policy == "additive" else None,
         metadata=metadata,
         app_transaction=app,
-        audit=auditor(suite, what) if suite else None,
+        audit=audit,
     )
     _reconcile(batch, read, bad)
 

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lakeshelf.errors import ConfigError, LakeshelfError
-from lakeshelf.gate import auditor, dataset_suite
+from lakeshelf.observe.checks import publish_audit
 from lakeshelf.registry import register_pending, resolve
 from lakeshelf.registry.code_version import code_version, sha256_text
 from lakeshelf.table import latest_version, read, read_record, write
@@ -100,7 +100,7 @@ def build(
     cfg = project.dataset(name)
     if cfg.layer == "bronze":
         raise ConfigError(f"{name} is a bronze dataset: load it with 'lakeshelf ingest {name}'")
-    suite = dataset_suite(project, name)
+    audit = publish_audit(project, name, f"build of {name}", appends=cfg.write_mode == "append")
     inputs = resolve_inputs(project, cfg)
     say("inputs: " + ", ".join(f"{a}={i.dataset}@{i.version}" for a, i in inputs.items()))
     spark = spark or spark_session(conf=project.lake.spark)
@@ -121,7 +121,7 @@ def build(
         partition_by=cfg.partition_by,
         schema_mode="overwrite" if mode == "overwrite" else None,
         metadata={"dataset": name, "lineage": lineage_record(project, cfg, inputs)},
-        audit=auditor(suite, f"build of {name}") if suite else None,
+        audit=audit,
     )
     record = read_record(table, version)
     rows = (record.rows if record else None) or 0
