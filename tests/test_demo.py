@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -31,3 +32,9 @@ def test_demo_runs_and_reads_the_features_as_of_month_three(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert "(after month 3): 77,911 rows, months [1, 2, 3]" in done.stdout, done.stdout[-2000:]
     assert (tmp_path / "lake").is_dir() and not (REPO / "conf" / "lake").exists()
+    # the seasons: each month's drift against January, and the report of the last month
+    assert "drift of each month's flights against January" in done.stdout
+    assert re.search(r"^\s+4\s+\d+ of \d+ ", done.stdout, re.MULTILINE), done.stdout[-2000:]
+    report = tmp_path / "lake" / "reports" / "drift.html"
+    assert f"drift report (2013-04 against January): {report}" in done.stdout
+    assert "dep_delay" in report.read_text()

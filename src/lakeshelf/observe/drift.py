@@ -281,8 +281,22 @@ def _numeric(a: ColumnProfile, b: ColumnProfile) -> dict[str, float | None]:
         "js": float(jensenshannon(pa, pb)),
         "wasserstein": distance / scale if scale > 0 else (0.0 if distance == 0 else math.inf),
         "ks": ks,
-        "ks_p_value": float(stats.kstwo.sf(ks, round(n * m / (n + m)))),
+        "ks_p_value": _ks_p_value(ks, n * m / (n + m)),
     }
+
+
+#: Effective sizes up to which the KS p-value uses scipy's exact Kolmogorov distribution (as
+#: ``ks_2samp(method="asymp")`` does); above it the limiting distribution, which it converges
+#: to (the exact one costs ~0.1 s a column at 100,000 rows, the limit microseconds).
+_EXACT_KS_SIZE = 10_000
+
+
+def _ks_p_value(statistic: float, size: float) -> float:
+    from scipy import stats
+
+    if size <= _EXACT_KS_SIZE:
+        return float(stats.kstwo.sf(statistic, round(size)))
+    return float(stats.kstwobign.sf(statistic * math.sqrt(size)))
 
 
 def _inclusive_quantiles(values: np.ndarray, weights: np.ndarray, ranks: np.ndarray) -> np.ndarray:
