@@ -152,9 +152,8 @@ def _print_drift(report) -> None:
         "status",
         "method",
         "statistic",
-        "threshold",
+        "limit",
         "drifted",
-        "PSI",
         "nulls",
         title=f"{report.current} against {report.reference}",
     )
@@ -164,10 +163,9 @@ def _print_drift(report) -> None:
             c.column,
             c.status,
             c.method or "",
-            _number(c.statistic),
-            _number(c.threshold),
+            _short(c.statistic),
+            _short(c.threshold),
             "[red]yes[/red]" if c.drifted else "no",
-            _number(c.psi),
             nulls,
         )
     out.print(grid)
@@ -176,6 +174,10 @@ def _print_drift(report) -> None:
         f"{report.drifted_columns} of {len(report.compared)} columns drifted"
         f" ({report.share:.0%}): {verdict}"
     )
+
+
+def _short(value: float | None) -> str:
+    return "" if value is None else f"{value:.3g}"
 
 
 @app.command()
