@@ -101,3 +101,36 @@ def test_history_checks_block_what_they_name(project_factory, raw, spark):
     assert "lakeshelf_null_rate" in message and "lakeshelf_new_categories" in message
     assert "b6" in message
     assert latest_version(project.table("orders")) == 1
+
+
+def test_validation_report_carries_the_checks_recorded_at_publish(
+    project_factory, raw, spark, monkeypatch, capsys, tmp_path
+):
+    from helpers import run
+
+    project = project_factory({"orders": orders_config(suite="orders", drift={"severity": "warn"})})
+    suite = {
+        "name": "orders",
+        "expectations": [
+            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "id"}}
+        ],
+    }
+    (project.conf_dir / "suites").mkdir()
+    (project.conf_dir / "suites" / "orders.json").write_text(json.dumps(suite))
+    raw("orders/1.csv", batch(1, 10, ["ua", "dl"]))
+    ingest(project, "orders", spark=spark)
+    raw("orders/2.csv", batch(2, 40, ["ua", "dl"]))
+    ingest(project, "orders", spark=spark)
+    junit = tmp_path / "report.xml"
+    code, out, err = run(
+        monkeypatch,
+        capsys,
+        "validate",
+        "orders@1",
+        "--junit",
+        str(junit),
+        "--conf",
+        str(project.conf_dir),
+    )
+    assert code == 0, err  # the drift was a warning at publish; the suite passes
+    assert "lakeshelf_drift" in out and "lakeshelf_drift" in junit.read_text()

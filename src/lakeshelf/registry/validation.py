@@ -1,4 +1,9 @@
-"""Validating an existing version against a quality suite, outside any publish (the CI gate)."""
+"""Validating an existing version against a quality suite, outside any publish (the CI gate).
+
+For a registered dataset version the result also carries the drift and metric-history checks
+its publish was judged by (``lakeshelf_*`` outcomes, as recorded then): they compared the
+version with what came before it, which a later validation cannot re-judge.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from lakeshelf.config import project_of
 from lakeshelf.errors import ConfigError
-from lakeshelf.gate import SuiteResult, dataset_suite, load_suite, run_suite
+from lakeshelf.gate import Outcome, SuiteResult, dataset_suite, load_suite, run_suite
+from lakeshelf.registry import store
 from lakeshelf.registry.refs import parse_ref
 from lakeshelf.registry.resolve import Resolved, is_location, resolve
 from lakeshelf.table import read
@@ -60,4 +66,24 @@ def validate(
     if rules is None:
         raise ConfigError(f"{ref}: no suite configured for it; pass --suite FILE")
     frame = read(spark, pinned.location, pinned.version)
-    return Validation(pinned, run_suite(frame, rules))
+    result = run_suite(frame, rules)
+    if project is not None and pinned.dataset is not None:
+        result.outcomes.extend(_recorded_checks(project, pinned))
+    return Validation(pinned, result)
+
+
+def _recorded_checks(project: Project, pinned: Resolved) -> list[Outcome]:
+    """The drift and history-check outcomes recorded when ``pinned`` was published."""
+    assert pinned.dataset is not None
+    registered = [
+        r
+        for r in store.records(project.lake_location, pinned.dataset)
+        if r.version == pinned.version
+    ]
+    if not registered:
+        return []
+    return [
+        Outcome(**outcome)
+        for outcome in registered[0].outcomes
+        if str(outcome.get("type", "")).startswith("lakeshelf_")
+    ]
