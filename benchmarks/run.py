@@ -211,6 +211,7 @@ def observe_costs(spark, work: Path, versions: int, rounds: int) -> list[tuple[s
     from lakeshelf.observe import drift
     from lakeshelf.registry import store
     from lakeshelf.registry.profile import profile
+    from lakeshelf.registry.registration import compact_profiles_if_due
     from lakeshelf.storage import Location
 
     lake = Location.of(str(work / "observe-lake"))
@@ -236,7 +237,8 @@ def observe_costs(spark, work: Path, versions: int, rounds: int) -> list[tuple[s
     )
     for version in range(versions):
         rows = [dataclasses.replace(p, version=version) for p in small]
-        store.register_profile(lake, "many", version, rows)
+        if store.register_profile(lake, "many", version, rows):
+            compact_profiles_if_due(lake)  # as registration does
 
     def history() -> None:
         points = [p.metric("mean") for p in store.profiles(lake, "many", with_sketches=False)]
