@@ -15,10 +15,13 @@ from lakeshelf.storage import Location
 if TYPE_CHECKING:
     import os
 
+    import pandas as pd
     from pyspark.sql import DataFrame, SparkSession
 
     from lakeshelf.config import Project
+    from lakeshelf.observe import DriftReport
     from lakeshelf.registry import Validation, Verification
+    from lakeshelf.registry.profile import ColumnProfile
     from lakeshelf.table import Audit, HistoryEntry, OptimizeResult, TableDetail
 
 
@@ -193,3 +196,59 @@ def verify(
     from lakeshelf.session import spark_session
 
     return verify_version(ref, conf, spark or spark_session())
+
+
+def profile(
+    ref: str,
+    conf: str | os.PathLike[str] | Project | None = None,
+    spark: SparkSession | None = None,
+) -> list[ColumnProfile]:
+    """The stored profile of a published dataset version (``DATASET@AT``), one entry per column.
+
+    Versions published before profiles existed are profiled once (a Spark pass; ``spark``
+    defaults to :func:`spark_session`'s) and stored.
+    """
+    from lakeshelf.config import project_of
+    from lakeshelf.observe import version_profile
+    from lakeshelf.session import spark_session
+
+    return version_profile(project_of(conf), ref, spark or spark_session)[1]
+
+
+def drift(
+    current: str,
+    reference: str | None = None,
+    *,
+    baseline: str | None = None,
+    conf: str | os.PathLike[str] | Project | None = None,
+    **thresholds: float,
+) -> DriftReport:
+    """Drift of ``current`` against ``reference`` or ``baseline`` (dataset refs), from their
+    stored profiles. See :func:`lakeshelf.observe.versions.dataset_drift`."""
+    from lakeshelf.config import project_of
+    from lakeshelf.observe.versions import dataset_drift
+    from lakeshelf.session import spark_session
+
+    return dataset_drift(
+        project_of(conf), current, reference, baseline=baseline, spark=spark_session, **thresholds
+    )
+
+
+def metrics(
+    name: str,
+    column: str | None = None,
+    metric: str | None = None,
+    conf: str | os.PathLike[str] | Project | None = None,
+) -> pd.DataFrame:
+    """A dataset's profile metrics across its published versions, as a pandas DataFrame with
+    columns dataset, version, commit_timestamp, column, metric, value (oldest first)."""
+    import dataclasses
+
+    import pandas as pd
+
+    from lakeshelf.config import project_of
+    from lakeshelf.observe import metric_history
+
+    points = metric_history(project_of(conf), name, column, metric)
+    names = ["dataset", "version", "commit_timestamp", "column", "metric", "value"]
+    return pd.DataFrame([dataclasses.asdict(p) for p in points], columns=names)

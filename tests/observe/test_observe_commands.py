@@ -144,3 +144,26 @@ def test_profile_of_a_version_published_before_profiles_is_computed_once(
     assert code == 0, err
     assert {c["column"] for c in json.loads(out)} >= {"id", "carrier", "amount"}
     assert {p.version for p in profiles(orders.lake_location, "orders")} == {0}
+
+
+def test_python_api_profile_drift_and_metrics(orders):
+    import lakeshelf
+
+    conf = orders.conf_dir
+    columns = {c.column: c for c in lakeshelf.profile("orders@1", conf)}
+    assert columns["amount"].row_count == 600
+    report = lakeshelf.drift("orders@1", baseline="0", conf=conf)
+    assert report.reference == "orders@0" and report.drifted
+    relaxed = lakeshelf.drift("orders@1", "orders@0", conf=conf, share=1.0)
+    assert relaxed.share_threshold == 1.0 and relaxed.drifted == (relaxed.share == 1.0)
+    assert relaxed.drifted_columns == report.drifted_columns
+    frame = lakeshelf.metrics("orders", "amount", "rows", conf=conf)
+    assert list(frame.columns) == [
+        "dataset",
+        "version",
+        "commit_timestamp",
+        "column",
+        "metric",
+        "value",
+    ]
+    assert frame["value"].tolist() == [300, 600]

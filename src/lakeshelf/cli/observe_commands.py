@@ -103,26 +103,22 @@ def drift(
 
     from lakeshelf.config import project_of
     from lakeshelf.errors import ConfigError
-    from lakeshelf.observe import drift_between, version_profile, write_drift_html
-    from lakeshelf.observe.drift import thresholds_for
-    from lakeshelf.observe.versions import baseline_ref
-    from lakeshelf.registry import resolve_dataset
+    from lakeshelf.observe import version_profile, write_drift_html
+    from lakeshelf.observe.versions import dataset_drift
     from lakeshelf.session import spark_session
 
-    project = project_of(conf)
-    if len(refs) == 2 and baseline is None:
-        reference, current = refs
-    elif len(refs) == 1:
-        current = refs[0]
-        reference = baseline_ref(project, current, baseline)
-    else:
+    if not 1 <= len(refs) <= 2:
         raise ConfigError(
             "give REFERENCE CURRENT, or CURRENT (with --baseline or a configured one)"
         )
-    dataset = resolve_dataset(current, project, "drift").dataset or ""
-    limits = thresholds_for(
+    project = project_of(conf)
+    reference, current = (None, refs[0]) if len(refs) == 1 else refs
+    report = dataset_drift(
         project,
-        dataset,
+        current,
+        reference,
+        baseline=baseline,
+        spark=spark_session,
         psi=psi,
         js=js,
         wasserstein=wasserstein,
@@ -130,10 +126,9 @@ def drift(
         chisquare=chisquare,
         share=share,
     )
-    report = drift_between(project, reference, current, limits, spark_session)
     if html_report:
-        _, before = version_profile(project, reference)
-        _, after = version_profile(project, current)
+        _, before = version_profile(project, report.reference)
+        _, after = version_profile(project, report.current)
         err.print(f"report: {write_drift_html(report, before, after, Path(html_report))}")
     if as_json:
         print_json(report.as_json())

@@ -141,3 +141,29 @@ def baseline_ref(project: Project, current: str, baseline: str | None) -> str:
     if not earlier:
         raise ConfigError(f"{pinned} is the first published version: name a version to compare")
     return f"{pinned.dataset}@{earlier[-1]}"
+
+
+def dataset_drift(
+    project: Project,
+    current: str,
+    reference: str | None = None,
+    *,
+    baseline: str | None = None,
+    spark: SparkSession | Callable[[], SparkSession] | None = None,
+    **thresholds: float | None,
+) -> DriftReport:
+    """Drift of ``current`` against ``reference``, or against ``baseline`` (a tag, N or a ref;
+    default the dataset's ``drift.baseline``, ``previous`` unless configured), judged with the
+    dataset's thresholds overridden by ``thresholds`` that are not None.
+
+    Raises:
+        ConfigError: both or neither of ``reference`` and a usable baseline, bad refs or methods.
+    """
+    from lakeshelf.observe.drift import thresholds_for
+
+    if reference is not None and baseline is not None:
+        raise ConfigError("give a reference version or --baseline, not both")
+    reference = reference or baseline_ref(project, current, baseline)
+    dataset = resolve_dataset(current, project, "drift").dataset or ""
+    limits = thresholds_for(project, dataset, **thresholds)
+    return drift_between(project, reference, current, limits, spark)
