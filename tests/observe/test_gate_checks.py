@@ -134,3 +134,19 @@ def test_validation_report_carries_the_checks_recorded_at_publish(
     )
     assert code == 0, err  # the drift was a warning at publish; the suite passes
     assert "lakeshelf_drift" in out and "lakeshelf_drift" in junit.read_text()
+
+
+def test_row_count_of_appends_ignores_versions_that_added_no_rows():
+    from types import SimpleNamespace
+
+    from lakeshelf.config.models import RowCountCheck
+    from lakeshelf.observe.checks import _row_count
+
+    # 300 rows, 300 more, a compaction (same rows), 300 more: three batches of 300
+    published = [SimpleNamespace(row_count=n) for n in (300, 600, 600, 900)]
+    candidate = [SimpleNamespace(row_count=280)]
+    rule = RowCountCheck(max_change=0.1, window=3)
+    outcome = _row_count(rule, candidate, published, appends=True)
+    assert outcome.success and outcome.observed_value["trailing_mean"] == 300
+    overwrite = _row_count(rule, candidate, published, appends=False)
+    assert not overwrite.success and overwrite.observed_value["trailing_mean"] == 700

@@ -239,8 +239,8 @@ def _row_count(
     rule: Any, candidate: list[ColumnProfile], published: list[Any], appends: bool
 ) -> Outcome:
     counts = [r.row_count for r in published]
-    if appends:  # rows each version added
-        counts = [b - a for a, b in zip([0, *counts], counts, strict=False)]
+    if appends:  # rows each version added; a compaction (or a restore) added none
+        counts = [b - a for a, b in zip([0, *counts], counts, strict=False) if b > a]
     window = counts[-rule.window :]
     kwargs = {"max_change": rule.max_change, "window": rule.window, "appends": appends}
     rows = _rows(candidate)
