@@ -45,6 +45,7 @@ _LAZY = {
     "profile": "lakeshelf.api",
     "drift": "lakeshelf.api",
     "metrics": "lakeshelf.api",
+    "split": "lakeshelf.registry.splits",
     "lineage": "lakeshelf.registry.provenance",
     "spark_session": "lakeshelf.session",
     "prepare_session": "lakeshelf.session",

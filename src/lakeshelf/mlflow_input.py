@@ -14,8 +14,16 @@ from typing import Any
 from lakeshelf.errors import ConfigError
 
 
-def log_input(ref: str, conf: str | None = None, context: str = "training") -> dict[str, Any]:
+def log_input(
+    ref: str,
+    conf: str | None = None,
+    context: str = "training",
+    split: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Log dataset version ``ref`` as an input of the active MLflow run; return its manifest.
+
+    ``split``: the ``params`` of the :func:`lakeshelf.split` the model was trained on, kept in
+    the manifest.
 
     MLflow's own rules apply to the run: the active one, or one it starts.
 
@@ -33,7 +41,7 @@ def log_input(ref: str, conf: str | None = None, context: str = "training") -> d
 
     from lakeshelf.registry import manifest
 
-    record = manifest(ref, conf)
+    record = manifest(ref, conf, split)
     name, version = record["dataset"], record["version"]
 
     class VersionedDeltaSource(DeltaDatasetSource):

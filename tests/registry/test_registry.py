@@ -183,3 +183,11 @@ def test_cli_tag_verify_manifest_exit_codes(shop, monkeypatch, capsys):
     assert code == 2 and "no tag" in err
     code, out, _ = run(monkeypatch, capsys, "untag", "golden", "--conf", conf(shop))
     assert code == 0
+
+
+def test_manifest_keeps_the_split_a_model_was_trained_on(shop, spark):
+    orders = lakeshelf.read(shop.table_uri("orders"), spark=spark)
+    parts = lakeshelf.split(orders, key="id", fractions={"train": 0.5, "test": 0.5}, seed=3)
+    record = manifest("orders@0", conf(shop), split=parts.params)
+    assert record["split"] == parts.params and record["version"] == 0
+    assert "split" not in manifest("orders@0", conf(shop))

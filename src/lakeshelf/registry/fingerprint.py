@@ -68,7 +68,7 @@ def _row_hash(df: DataFrame) -> Column:
     from pyspark.sql import functions as F
 
     types = {field.name: field.dataType for field in df.schema.fields}
-    columns = [_normalised(name, types[name]) for name in sorted(types)] or [F.lit(0)]
+    columns = [normalised(name, types[name]) for name in sorted(types)] or [F.lit(0)]
     return F.xxhash64(*columns)
 
 
@@ -81,7 +81,9 @@ def _limbs(row_hash: Column, bits: int, summed: Any) -> list[Column]:
     return [summed(F.shiftright(row_hash, bits * i).bitwiseAND(mask)) for i in range(count)]
 
 
-def _normalised(name: str, data_type: Any) -> Column:
+def normalised(name: str, data_type: Any) -> Column:
+    """Column ``name`` in the type it is hashed as (integers as bigint, floats as double, maps
+    as JSON), so equal values hash alike whatever width a reader gives them."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import (
         ByteType,

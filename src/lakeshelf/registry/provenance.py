@@ -31,12 +31,15 @@ class Verification:
         return self.registered == self.recomputed
 
 
-def manifest(ref: str, conf: str | Project | None = None) -> dict[str, Any]:
+def manifest(
+    ref: str, conf: str | Project | None = None, split: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The registry record of a dataset version, as JSON-ready data to log with a model.
 
     Args:
         ref: ``name``, ``name@N``, ``name@TAG``, ``name@<timestamp>``.
         conf: configuration folder (default ``$LAKESHELF_CONF`` or ``./conf``) or a project.
+        split: the ``params`` of a :func:`lakeshelf.split` of this version, kept under "split".
 
     Raises:
         ConfigError: bad ref or unknown dataset or tag.
@@ -50,6 +53,8 @@ def manifest(ref: str, conf: str | Project | None = None) -> dict[str, Any]:
         for name, event in store.tags(project.lake_location).items()
         if (event.dataset, event.version) == (record.dataset, record.version)
     )
+    if split is not None:
+        data["split"] = split
     return data
 
 
