@@ -11,6 +11,7 @@ blocks with the reason).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lakeshelf.errors import ConfigError
@@ -73,7 +74,6 @@ def publish_outcomes(
         outcomes.append(
             _guarded(
                 "drift",
-                drift_config.severity,
                 lambda: _drift(project, dataset, drift_config, candidate, published, spark),
             )
         )
@@ -84,7 +84,7 @@ def publish_outcomes(
     return outcomes
 
 
-def _guarded(name: str, severity: str, judge: Any) -> Outcome:
+def _guarded(name: str, judge: Any) -> Outcome:
     """Run one check; one that cannot run blocks (fail closed) with the reason."""
     try:
         return judge()
@@ -120,7 +120,7 @@ def _drift(
     version = _baseline_version(project, dataset, config.baseline, published)
     pinned = f"{dataset}@{version}"
     report = drift(
-        _stored_profile(project, dataset, version, spark),
+        stored_profile(project, dataset, version, spark),
         candidate,
         thresholds_for(project, dataset),
         reference_name=pinned,
@@ -169,20 +169,32 @@ def _baseline_version(
     return version
 
 
-def _stored_profile(
-    project: Project, dataset: str, version: int, spark: SparkSession
+def stored_profile(
+    project: Project,
+    dataset: str,
+    version: int,
+    spark: SparkSession | Callable[[], SparkSession] | None,
 ) -> list[ColumnProfile]:
-    """The stored profile of a published version (computed once for versions without one)."""
+    """The stored profile of a published version, by column; a version published before
+    profiles existed is profiled once (one Spark pass; ``spark`` or a function that starts it)
+    and its profile stored.
+
+    Raises:
+        ConfigError: the profile is missing and ``spark`` is None.
+    """
     lake = project.lake_location
     found = store.profiles(lake, dataset, {version})
     if found:
         return found
+    if spark is None:
+        raise ConfigError(f"{dataset}@{version} has no stored profile; computing it needs Spark")
     from lakeshelf.table import load_snapshot, snapshot_dataframe
 
+    session = spark() if callable(spark) else spark
     snapshot = load_snapshot(project.table(dataset), version)
-    computed = profile(snapshot_dataframe(spark, snapshot), dataset, version)
+    computed = profile(snapshot_dataframe(session, snapshot), dataset, version)
     store.register_profile(lake, dataset, version, computed)
-    return computed
+    return sorted(computed, key=lambda p: p.column)  # as the store returns them
 
 
 def _history_checks(
@@ -196,26 +208,21 @@ def _history_checks(
 ) -> list[Outcome]:
     previous: list[ColumnProfile] = []
     if published and (checks.null_rate or checks.new_categories):
-        previous = _stored_profile(project, dataset, published[-1].version, spark)
+        previous = stored_profile(project, dataset, published[-1].version, spark)
     outcomes = []
     if checks.row_count:
         rule = checks.row_count
         outcomes.append(
-            _guarded(
-                "row_count", rule.severity, lambda: _row_count(rule, candidate, published, appends)
-            )
+            _guarded("row_count", lambda: _row_count(rule, candidate, published, appends))
         )
     if checks.null_rate:
         rule_n = checks.null_rate
-        outcomes.append(
-            _guarded("null_rate", rule_n.severity, lambda: _null_rate(rule_n, candidate, previous))
-        )
+        outcomes.append(_guarded("null_rate", lambda: _null_rate(rule_n, candidate, previous)))
     if checks.new_categories:
         rule_c = checks.new_categories
         outcomes.append(
             _guarded(
                 "new_categories",
-                rule_c.severity,
                 lambda: _new_categories(rule_c, candidate, previous),
             )
         )
@@ -224,7 +231,6 @@ def _history_checks(
         outcomes.append(
             _guarded(
                 "schema_change",
-                rule_s.severity,
                 lambda: _schema_change(rule_s, candidate, published),
             )
         )

@@ -131,11 +131,9 @@ def _shares(profile: ColumnProfile, other: ColumnProfile | None) -> tuple[list[A
     )
     low = min(float(v.min()) for v in both if len(v))
     high = max(float(v.max()) for v in both if len(v))
-    edges = np.linspace(low, high, 31)[1:-1] if high > low else np.array([low])
-    shares = _bin_shares(values, weights, edges)
-    centres = (
-        list((np.linspace(low, high, 31)[:-1] + np.linspace(low, high, 31)[1:]) / 2)
-        if high > low
-        else [low, high]
-    )
+    if high == low:
+        return [low, high], [float(s) for s in _bin_shares(values, weights, np.array([low]))]
+    bounds = np.linspace(low, high, 31)
+    shares = _bin_shares(values, weights, bounds[1:-1])
+    centres = (bounds[:-1] + bounds[1:]) / 2
     return [float(c) for c in centres], [float(s) for s in shares]

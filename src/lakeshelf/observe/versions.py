@@ -14,8 +14,7 @@ from lakeshelf.config.models import DriftConfig
 from lakeshelf.errors import ConfigError, LakeshelfError
 from lakeshelf.observe.drift import DriftReport, Thresholds, drift
 from lakeshelf.registry import resolve_dataset, store
-from lakeshelf.registry.profile import METRICS, ColumnProfile, profile
-from lakeshelf.table import load_snapshot, snapshot_dataframe
+from lakeshelf.registry.profile import METRICS, ColumnProfile
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -37,20 +36,15 @@ def version_profile(
         ConfigError: a bad ref, or a missing profile and no way to start Spark.
         LakeshelfError: the version was never published.
     """
+    from lakeshelf.observe.checks import stored_profile
+
     pinned = resolve_dataset(ref, project, "profile")
     assert pinned.dataset is not None
-    lake = project.lake_location
-    found = store.profiles(lake, pinned.dataset, {pinned.version})
+    found = store.profiles(project.lake_location, pinned.dataset, {pinned.version})
     if found:
         return pinned, found
-    store.record_of(lake, pinned.dataset, pinned.version)  # published versions only
-    if spark is None:
-        raise ConfigError(f"{pinned} has no stored profile; computing it needs Spark")
-    session = spark() if callable(spark) else spark
-    frame = snapshot_dataframe(session, load_snapshot(pinned.location, pinned.version))
-    computed = profile(frame, pinned.dataset, pinned.version)
-    store.register_profile(lake, pinned.dataset, pinned.version, computed)
-    return pinned, store.profiles(lake, pinned.dataset, {pinned.version}) or computed
+    store.record_of(project.lake_location, pinned.dataset, pinned.version)  # published only
+    return pinned, stored_profile(project, pinned.dataset, pinned.version, spark)
 
 
 def drift_between(

@@ -137,9 +137,7 @@ def profiles(
         return []
     snapshot = load_snapshot(table)
     files = [f for f in snapshot.files if f.partition_values.get("dataset") == dataset]
-    names = [f.name for f in fields(ColumnProfile)]
-    if not with_sketches:
-        names = [n for n in names if n not in _SKETCHES]
+    names = [n for n in _PROFILE_FIELDS if with_sketches or n not in _SKETCHES]
     data = snapshot_arrow(dataclasses.replace(snapshot, files=files), names).to_pylist()
     found = [
         ColumnProfile(**{n: row.get(n) for n in _PROFILE_FIELDS})
