@@ -192,7 +192,9 @@ def stored_profile(
 
     session = spark() if callable(spark) else spark
     snapshot = load_snapshot(project.table(dataset), version)
-    computed = profile(snapshot_dataframe(session, snapshot), dataset, version)
+    computed = profile(
+        snapshot_dataframe(session, snapshot), dataset, version, snapshot.num_records
+    )
     store.register_profile(lake, dataset, version, computed)
     return sorted(computed, key=lambda p: p.column)  # as the store returns them
 

@@ -346,6 +346,17 @@ def _keyed(top: list[tuple[Any, int]]) -> list[tuple[str, int]]:
     return [(json.dumps(value), count) for value, count in top]
 
 
+def _sampled_share(profile: ColumnProfile) -> float:
+    """The share of a column's values its frequent-items sketch saw (1.0 unless sampled)."""
+    from datasketches import frequent_strings_sketch
+
+    values = profile.row_count - profile.null_count
+    if not profile.top_sketch or not values:
+        return 1.0
+    seen = frequent_strings_sketch.deserialize(profile.top_sketch).total_weight
+    return min(seen / values, 1.0)
+
+
 def _categorical(a: ColumnProfile, b: ColumnProfile) -> dict[str, float | None]:
     import numpy as np
     from scipy import stats
@@ -356,7 +367,8 @@ def _categorical(a: ColumnProfile, b: ColumnProfile) -> dict[str, float | None]:
     if not ca.sum() or not cb.sum():
         return {"psi": None, "js": None, "chisquare_p_value": None}
     pa, pb = ca / ca.sum(), cb / cb.sum()
-    table = np.array([ca, cb])[:, (ca + cb) > 0]
+    # the test sees the counts of the rows the sketches saw (a sample of a large version)
+    table = np.array([ca * _sampled_share(a), cb * _sampled_share(b)])[:, (ca + cb) > 0]
     p_value = 1.0 if table.shape[1] < 2 else float(stats.chi2_contingency(table)[1])
     return {"psi": _psi(pa, pb), "js": float(jensenshannon(pa, pb)), "chisquare_p_value": p_value}
 

@@ -31,27 +31,29 @@ def fingerprint(df: DataFrame) -> str:
 
 
 def fingerprint_with(
-    df: DataFrame, aggregates: list[tuple[str, str]], finish: list[tuple[str, str]]
+    df: DataFrame,
+    aggregates: list[tuple[str, str]],
+    finish: list[tuple[str, str]],
 ) -> tuple[str, dict[str, Any]]:
     """The fingerprint of ``df`` and, in the same pass, more aggregates over it.
 
-    ``aggregates`` are (alias, SQL aggregate over ``df``); ``finish`` are (alias, SQL over the
-    aggregated row, for example a sketch's estimate). Returns the fingerprint and a dict of those
-    aliases' values.
+    ``aggregates`` and ``finish`` are as in :func:`aggregate_once`. Returns the fingerprint and
+    a dict of the aggregates' and finish's values by alias.
     """
     from pyspark.sql import functions as F
 
     row_hash = _row_hash(df)
     limbs = _limbs(row_hash, _FAST_LIMB_BITS, F.try_sum)
-    aggregated = df.agg(
-        F.count(F.lit(1)).alias("__rows"),
-        F.bit_xor(row_hash).alias("__xor"),
-        *(limb.alias(f"__limb{i}") for i, limb in enumerate(limbs)),
-        *(F.expr(sql).alias(alias) for alias, sql in aggregates),
+    totals = aggregate_once(
+        df,
+        [
+            F.count(F.lit(1)).alias("__rows"),
+            F.bit_xor(row_hash).alias("__xor"),
+            *(limb.alias(f"__limb{i}") for i, limb in enumerate(limbs)),
+        ],
+        aggregates,
+        finish,
     )
-    if finish:
-        aggregated = aggregated.selectExpr("*", *(f"{sql} AS {alias}" for alias, sql in finish))
-    totals = aggregated.collect()[0].asDict()
     rows, xor = totals["__rows"], totals["__xor"]
     sums = [totals[f"__limb{i}"] for i in range(len(limbs))]
     if any(value is None for value in sums) and rows:
@@ -62,6 +64,26 @@ def fingerprint_with(
     total = sum(int(value or 0) << (bits * i) for i, value in enumerate(sums))
     extra = {k: v for k, v in totals.items() if not k.startswith("__")}
     return f"{rows}:{total % _MOD:016x}:{int(xor or 0) % _MOD:016x}", extra
+
+
+def aggregate_once(
+    df: DataFrame,
+    columns: list[Column],
+    aggregates: list[tuple[str, str]],
+    finish: list[tuple[str, str]],
+) -> dict[str, Any]:
+    """Aggregates over ``df`` in one Spark job, as a dict by alias.
+
+    ``columns`` are aggregate Columns; ``aggregates`` (alias, SQL aggregate over ``df``);
+    ``finish`` (alias, SQL over the aggregated row, for example a sketch's estimate). SQL text,
+    not Columns: a Column costs PySpark several Py4J round trips, which adds up on wide tables.
+    """
+    from pyspark.sql import functions as F
+
+    aggregated = df.agg(*columns, *(F.expr(sql).alias(alias) for alias, sql in aggregates))
+    if finish:
+        aggregated = aggregated.selectExpr("*", *(f"{sql} AS {alias}" for alias, sql in finish))
+    return aggregated.collect()[0].asDict()
 
 
 def _row_hash(df: DataFrame) -> Column:

@@ -99,7 +99,9 @@ def _version_record(
     suite = record.suite
     snapshot = load_snapshot(table, version)
     schema_json = logical_type(snapshot.schema).json()
-    print_, profile = fingerprint_and_profile(snapshot_dataframe(spark, snapshot), name, version)
+    print_, profile = fingerprint_and_profile(
+        snapshot_dataframe(spark, snapshot), name, version, snapshot.num_records
+    )
     user, host = store.identity()
     entry = store.VersionRecord(
         dataset=name,

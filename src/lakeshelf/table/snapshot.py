@@ -57,6 +57,16 @@ class Snapshot:
         return self.location.uri
 
     @property
+    def num_records(self) -> int | None:
+        """The version's row count as its log records it (None when a file's stats lack it)."""
+        total = 0
+        for data_file in self.files:
+            if data_file.num_records is None:
+                return None
+            total += data_file.num_records
+        return total - sum(len(rows) for rows in self.deleted_rows.values())
+
+    @property
     def schema(self) -> StructType:
         """The version's logical schema as a Spark StructType (with Delta field metadata)."""
         from lakeshelf.table.schema import to_spark
