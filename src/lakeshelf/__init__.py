@@ -46,6 +46,8 @@ _LAZY = {
     "drift": "lakeshelf.api",
     "metrics": "lakeshelf.api",
     "split": "lakeshelf.registry.splits",
+    "reproduce": "lakeshelf.api",
+    "diff": "lakeshelf.api",
     "lineage": "lakeshelf.registry.provenance",
     "spark_session": "lakeshelf.session",
     "prepare_session": "lakeshelf.session",

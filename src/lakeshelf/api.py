@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 
     from lakeshelf.config import Project
     from lakeshelf.observe import DriftReport
+    from lakeshelf.pipeline import Reproduction
     from lakeshelf.registry import Validation, Verification
+    from lakeshelf.registry.diff import Diff
     from lakeshelf.registry.profile import ColumnProfile
     from lakeshelf.table import Audit, HistoryEntry, OptimizeResult, TableDetail
 
@@ -252,3 +254,44 @@ def metrics(
     points = metric_history(project_of(conf), name, column, metric)
     names = ["dataset", "version", "commit_timestamp", "column", "metric", "value"]
     return pd.DataFrame([dataclasses.asdict(p) for p in points], columns=names)
+
+
+def reproduce(
+    ref: str,
+    conf: str | os.PathLike[str] | Project | None = None,
+    *,
+    into: str | None = None,
+    allow_code_change: bool = False,
+    spark: SparkSession | None = None,
+) -> Reproduction:
+    """Rebuild a derived version from its recorded inputs into a scratch table and compare
+    fingerprints (:func:`lakeshelf.pipeline.reproduce`)."""
+    from lakeshelf.config import project_of
+    from lakeshelf.pipeline import reproduce as rebuild
+    from lakeshelf.session import spark_session
+
+    project = project_of(conf)
+    return rebuild(
+        project,
+        ref,
+        spark or spark_session(conf=project.lake.spark),
+        into=into,
+        allow_code_change=allow_code_change,
+    )
+
+
+def diff(
+    first: str,
+    second: str,
+    key: list[str] | str | None = None,
+    conf: str | os.PathLike[str] | Project | None = None,
+    spark: SparkSession | None = None,
+) -> Diff:
+    """Rows added, removed and (with ``key``) changed from version ``first`` to ``second``: the
+    summary (``.summary``, JSON via ``.summary.as_json()``) and the differing rows as DataFrames
+    (``.added``, ``.removed``, ``.changed``). See :mod:`lakeshelf.registry.diff`."""
+    from lakeshelf.registry.provenance import diff_versions
+    from lakeshelf.session import spark_session
+
+    columns = [key] if isinstance(key, str) else key
+    return diff_versions(first, second, spark or spark_session(), key=columns, conf=conf)

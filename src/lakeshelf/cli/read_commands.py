@@ -65,6 +65,7 @@ def history(
                 "registered": v.registered,
                 "gate": v.gate,
                 "tags": v.tags,
+                "kept_by": v.kept_by,
             }
             for v in dataset_history(project_of(conf), pinned.dataset, limit)
         ]
@@ -72,7 +73,7 @@ def history(
         print_json(entries)
         return
     grid = Table(
-        "version", "timestamp", "operation", "parameters", "rows", "gate", "tags", title=table
+        "version", "timestamp", "operation", "parameters", "rows", "gate", "pins", title=table
     )
     for e in entries:
         grid.add_row(
@@ -82,7 +83,7 @@ def history(
             cell(e["parameters"]),
             cell(e["metrics"].get("numOutputRows", "")),
             e.get("gate") or "",
-            ", ".join(e.get("tags", [])),
+            "\n".join(e.get("kept_by", [])),
         )
     out.print(grid)
 

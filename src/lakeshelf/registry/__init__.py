@@ -9,6 +9,7 @@ modules; knows nothing of pipelines or the CLI.
 """
 
 from lakeshelf.registry.history import DatasetVersion, dataset_history, gate_state
+from lakeshelf.registry.kept import Pin, pins
 from lakeshelf.registry.pins import pinned_versions, tag_version, vacuum_dataset
 from lakeshelf.registry.provenance import Verification, lineage, manifest, verify
 from lakeshelf.registry.refs import Ref, parse_ref
@@ -27,6 +28,7 @@ from lakeshelf.registry.validation import Validation, validate
 
 __all__ = [
     "DatasetVersion",
+    "Pin",
     "Ref",
     "Resolved",
     "TagEvent",
@@ -42,6 +44,7 @@ __all__ = [
     "optimize_dataset",
     "parse_ref",
     "pinned_versions",
+    "pins",
     "record_of",
     "records",
     "register_pending",

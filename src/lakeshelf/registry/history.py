@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from lakeshelf.registry import store
+from lakeshelf.registry.kept import pins
 from lakeshelf.table import HistoryEntry, history
 
 if TYPE_CHECKING:
@@ -20,25 +21,25 @@ class DatasetVersion:
     registered: bool
     gate: str | None  # how the version fared at its gate, None if it is not registered
     tags: list[str] = field(default_factory=list)
+    kept_by: list[str] = field(default_factory=list)  # why vacuum keeps it ("pinned by T ...")
 
 
 def dataset_history(
     project: Project, dataset: str, limit: int | None = None
 ) -> list[DatasetVersion]:
-    """The dataset's commits, newest first, each with its registry record's gate state and tags."""
+    """The dataset's commits, newest first, each with its registry record's gate state, tags
+    and the pins that keep it."""
     name = project.dataset(dataset).name
     lake = project.lake_location
     published = {r.version: r for r in store.records(lake, name)}
-    tagged: dict[int, list[str]] = {}
-    for tag, event in store.tags(lake).items():
-        if event.dataset == name and event.version is not None:
-            tagged.setdefault(int(event.version), []).append(tag)
+    kept = {version: found for (kept, version), found in pins(project).items() if kept == name}
     return [
         DatasetVersion(
             entry,
             entry.version in published,
             gate_state(published.get(entry.version)),
-            sorted(tagged.get(entry.version, [])),
+            sorted(p.tag for p in kept.get(entry.version, []) if p.through is None),
+            [str(p) for p in kept.get(entry.version, [])],
         )
         for entry in history(project.table(name), limit=limit)
     ]

@@ -1,4 +1,10 @@
-"""Pins: tags on published versions, which versions they keep, and vacuum that keeps them."""
+"""Pins: tags on published versions, which versions they keep, and vacuum that keeps them.
+
+A pin is lineage-closed: a tag keeps its version and, transitively, every input version its
+lineage records, so a pinned derived version can always be rebuilt from its sources. Pins are
+computed from the current tags and the registry's lineage each time, so removing a tag releases
+exactly what no other pin still needs.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from lakeshelf.names import check_label
 from lakeshelf.registry import store
+from lakeshelf.registry.kept import pins
 from lakeshelf.registry.resolve import resolve_dataset
 from lakeshelf.registry.store import TagEvent
 from lakeshelf.table import CleanupResult, vacuum
@@ -15,10 +22,9 @@ if TYPE_CHECKING:
 
 
 def pinned_versions(project: Project, dataset: str) -> list[int]:
-    """The versions of ``dataset`` that tags pin, oldest first."""
+    """The versions of ``dataset`` that pins keep, directly or as inputs, oldest first."""
     name = project.dataset(dataset).name
-    events = store.tags(project.lake_location).values()
-    return sorted({int(e.version) for e in events if e.dataset == name and e.version is not None})
+    return sorted(version for (kept, version) in pins(project) if kept == name)
 
 
 def vacuum_dataset(

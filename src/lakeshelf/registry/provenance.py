@@ -1,4 +1,5 @@
-"""What ML code asks of a published version: its manifest, proof it is unchanged, its lineage."""
+"""What ML code asks of a published version: its manifest, proof it is unchanged, its lineage,
+and what changed between two versions."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from lakeshelf.config import project_of
 from lakeshelf.registry import store
+from lakeshelf.registry.diff import Diff, diff_rows
 from lakeshelf.registry.fingerprint import fingerprint
-from lakeshelf.registry.resolve import Resolved, resolve_dataset
+from lakeshelf.registry.resolve import Resolved, resolve_dataset, resolve_in
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -85,6 +87,25 @@ def lineage(ref: str, conf: str | Project | None = None) -> dict[str, Any]:
 
     pinned = resolve_dataset(ref, project)
     return walk(pinned.dataset or "", pinned.version)
+
+
+def diff_versions(
+    first: str,
+    second: str,
+    spark: SparkSession,
+    *,
+    key: list[str] | None = None,
+    conf: str | Project | None = None,
+) -> Diff:
+    """The row-level diff from version ``first`` to ``second`` (refs: ``name@AT``, ``PATH@AT``).
+
+    Raises:
+        ConfigError: a bad ref, or a key missing or not unique (:func:`diff_rows`).
+    """
+    from lakeshelf.table import read
+
+    a, b = resolve_in(first, conf), resolve_in(second, conf)
+    return diff_rows(read(spark, a.location, a.version), read(spark, b.location, b.version), key)
 
 
 def _registered(ref: str, project: Project) -> tuple[store.VersionRecord, Resolved]:

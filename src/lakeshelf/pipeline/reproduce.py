@@ -1,0 +1,170 @@
+"""Reproduce: rebuild a published derived version from what it recorded, into a scratch table,
+and prove the rebuild identical by fingerprint.
+
+The rebuild runs the dataset's transform over the exact input versions the version's lineage
+records (pins keep those through vacuum: :mod:`lakeshelf.registry.pins`). It proves something
+only if the transform and the dataset's configuration are the ones that built the version, so
+both must hash as recorded; otherwise the rebuild is refused, naming the git commit the version
+was built from, unless the caller allows a code change (and the result says so). The rebuild is
+written to a scratch location, never to a dataset's table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from lakeshelf import timestamps
+from lakeshelf.errors import ConfigError, LakeshelfError
+from lakeshelf.pipeline.compute import (
+    ResolvedInput,
+    compute,
+    merged,
+    recorded_lineage,
+    transform_hash,
+)
+from lakeshelf.registry import store
+from lakeshelf.registry.diff import diff_rows
+from lakeshelf.registry.fingerprint import fingerprint
+from lakeshelf.registry.resolve import resolve_dataset
+from lakeshelf.storage import Location
+from lakeshelf.table import latest_version, read, write
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+    from lakeshelf.config import Project
+
+SCRATCH_DIR = "_reproduce"
+
+
+class CodeChangedError(ConfigError):
+    """The transform or configuration no longer hashes as the version recorded (exit 2)."""
+
+
+@dataclass(frozen=True)
+class Reproduction:
+    """A rebuilt version against the published one."""
+
+    ref: str  # dataset@version
+    into: str  # the scratch table the rebuild was written to
+    registered: str  # the published version's fingerprint
+    rebuilt: str  # the rebuild's fingerprint
+    code_changes: list[str] = field(default_factory=list)  # what ran changed (allowed)
+    columns_differing: dict[str, int] = field(default_factory=dict)  # unmatched values
+
+    @property
+    def identical(self) -> bool:
+        """True when the rebuild has exactly the published rows."""
+        return self.registered == self.rebuilt
+
+
+def reproduce(
+    project: Project,
+    ref: str,
+    spark: SparkSession,
+    *,
+    into: str | None = None,
+    allow_code_change: bool = False,
+) -> Reproduction:
+    """Rebuild the derived version ``ref`` from its recorded inputs and compare fingerprints.
+
+    Args:
+        into: where to write the rebuild (default ``<lake>/_reproduce/<name>-v<N>-<time>``);
+            it must not hold a table already.
+        allow_code_change: rebuild even if the transform or config changed since.
+
+    Raises:
+        CodeChangedError: the transform or config changed and ``allow_code_change`` is not set.
+        ConfigError: the ref is not a derived dataset's published version, or ``into`` is taken.
+        LakeshelfError: an input version cannot be read any more (it was vacuumed unpinned).
+    """
+    pinned = resolve_dataset(ref, project, "reproduce")
+    name, version = pinned.dataset or "", pinned.version
+    record = store.record_of(project.lake_location, name, version)
+    cfg = project.dataset(name)
+    if cfg.layer == "bronze":
+        raise ConfigError(
+            f"{name} is a bronze dataset: its versions are loads of raw files, not builds;"
+            f" 'lakeshelf verify {name}@{version}' proves its data unchanged"
+        )
+    target = _scratch(project, name, version, into)
+    lineage = recorded_lineage(project, name, version)
+    changes = _code_changes(project, name, lineage)
+    if changes and not allow_code_change:
+        verb = "do" if len(changes) > 1 else "does"
+        raise CodeChangedError(
+            f"{name}@{version} was built by other code: today's {' and '.join(changes)} {verb}"
+            f" not match the hash it recorded. Check out {_recorded_commit(lineage)} and run"
+            " again, or pass --allow-code-change to rebuild with today's code anyway"
+        )
+    rebuilt_rows = _rebuilt(project, name, version, lineage, spark)
+    write(rebuilt_rows, target, mode="overwrite", partition_by=cfg.partition_by)
+    rebuilt = fingerprint(read(spark, target))
+    result = Reproduction(f"{name}@{version}", target.uri, record.fingerprint, rebuilt, changes)
+    if result.identical:
+        return result
+    published = read(spark, project.table(name), version)
+    summary = diff_rows(published, read(spark, target)).summary
+    differing = {c: n for c, n in summary.columns_changed.items() if n}
+    return Reproduction(result.ref, result.into, result.registered, rebuilt, changes, differing)
+
+
+def _code_changes(project: Project, name: str, lineage: dict[str, Any]) -> list[str]:
+    """Which of the transform and the config no longer hash as the version recorded."""
+    changes = []
+    if lineage.get("transformHash") != transform_hash(project, project.dataset(name)):
+        changes.append("transform")
+    if lineage.get("configHash") != project.config_hashes.get(name):
+        changes.append("config")
+    return changes
+
+
+def _recorded_commit(lineage: dict[str, Any]) -> str:
+    code = lineage.get("code") or {}
+    commit = code.get("commit")
+    if not commit:
+        return "the code it was built with (no git commit was recorded)"
+    return f"git commit {commit}" + (" (it had uncommitted changes)" if code.get("dirty") else "")
+
+
+def _scratch(project: Project, name: str, version: int, into: str | None) -> Location:
+    """Where the rebuild goes: a fresh location, never a dataset's table."""
+    lake = project.lake_location
+    if into is None:
+        stamp = timestamps.now_iso().replace(":", "").replace("-", "")
+        return lake.child(SCRATCH_DIR, f"{name}-v{version}-{stamp}")
+    target = Location.of(into, lake.options)
+    for dataset in project.datasets:
+        table = project.table(dataset)
+        if table.contains(target.uri) or target.contains(table.uri):
+            raise ConfigError(
+                f"--into {into} is dataset {dataset}'s table: a rebuild never writes there;"
+                " name a scratch location"
+            )
+    if latest_version(target) >= 0:
+        raise ConfigError(f"--into {into} already holds a table: name an empty location")
+    return target
+
+
+def _rebuilt(
+    project: Project, name: str, version: int, lineage: dict[str, Any], spark: SparkSession
+) -> DataFrame:
+    """The version's rows, rebuilt: the transform's result, on top of the version before it
+    for an append or a merge (as the build wrote it)."""
+    cfg = project.dataset(name)
+    inputs = {alias: ResolvedInput(**data) for alias, data in lineage["inputs"].items()}
+    result = compute(project, cfg, inputs, spark)
+    mode = lineage.get("writeMode", "overwrite")
+    if mode == "overwrite" or version == 0:
+        return result
+    try:
+        previous = read(spark, project.table(name), version - 1)
+    except LakeshelfError as exc:
+        raise LakeshelfError(
+            f"{name}@{version} was a {mode} onto version {version - 1}, which cannot be read"
+            f" any more: {exc}"
+        ) from None
+    if mode == "merge":
+        return merged(previous, result, cfg.merge_keys)
+    return previous.unionByName(result)
