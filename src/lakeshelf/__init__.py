@@ -48,6 +48,7 @@ _LAZY = {
     "split": "lakeshelf.registry.splits",
     "reproduce": "lakeshelf.api",
     "diff": "lakeshelf.api",
+    "read_release": "lakeshelf.registry.releases",
     "lineage": "lakeshelf.registry.provenance",
     "spark_session": "lakeshelf.session",
     "prepare_session": "lakeshelf.session",

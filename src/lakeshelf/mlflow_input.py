@@ -19,11 +19,12 @@ def log_input(
     conf: str | None = None,
     context: str = "training",
     split: dict[str, Any] | None = None,
+    tags: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Log dataset version ``ref`` as an input of the active MLflow run; return its manifest.
 
     ``split``: the ``params`` of the :func:`lakeshelf.split` the model was trained on, kept in
-    the manifest.
+    the manifest. ``tags``: more tags on the logged input.
 
     MLflow's own rules apply to the run: the active one, or one it starts.
 
@@ -61,7 +62,29 @@ def log_input(
             "lakeshelf.ref": f"{name}@v{version}",
             "lakeshelf.version": str(version),
             "lakeshelf.fingerprint": record["fingerprint"],
+            **(tags or {}),
         },
     )
     mlflow.log_dict(record, f"lakeshelf/{name}@v{version}.json")
     return record
+
+
+def log_release(name: str, conf: str | None = None, context: str = "training") -> dict[str, Any]:
+    """Log every dataset version of release ``name`` as an input of the active MLflow run
+    (each tagged ``lakeshelf.release``), and its lockfile as the artifact
+    ``lakeshelf/release-<name>.json``; return the lockfile.
+
+    Raises:
+        ConfigError: mlflow is not installed, or no such release.
+    """
+    from lakeshelf.config import project_of
+    from lakeshelf.registry.releases import get_release
+
+    lockfile = get_release(project_of(conf), name).lockfile()
+    for entry in lockfile["datasets"]:
+        ref = f"{entry['dataset']}@{entry['version']}"
+        log_input(ref, conf, context, tags={"lakeshelf.release": name})
+    import mlflow
+
+    mlflow.log_dict(lockfile, f"lakeshelf/release-{name}.json")
+    return lockfile

@@ -13,7 +13,12 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from lakeshelf.cli import observe_commands, prove_commands, read_commands  # noqa: F401  (their commands register on the app)
+from lakeshelf.cli import (  # noqa: F401  (their commands register on the app)
+    observe_commands,
+    prove_commands,
+    read_commands,
+    release_commands,
+)
 from lakeshelf.cli.app import ConfOption, app, state
 from lakeshelf.cli.render import build_summary, err, ingest_summary, out
 from lakeshelf.errors import LakeshelfError

@@ -38,7 +38,9 @@ def dataset_history(
             entry,
             entry.version in published,
             gate_state(published.get(entry.version)),
-            sorted(p.tag for p in kept.get(entry.version, []) if p.through is None),
+            sorted(
+                p.name for p in kept.get(entry.version, []) if p.kind == "tag" and p.through is None
+            ),
             [str(p) for p in kept.get(entry.version, [])],
         )
         for entry in history(project.table(name), limit=limit)

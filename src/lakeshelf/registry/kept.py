@@ -1,5 +1,6 @@
-"""Which published versions pins keep, and why: a tag's version and, transitively, every input
-version its lineage records (so a pinned derived version can be rebuilt from its sources)."""
+"""Which published versions pins keep, and why: a tag's or a release's versions and,
+transitively, every input version their lineage records (so a pinned derived version can be
+rebuilt from its sources)."""
 
 from __future__ import annotations
 
@@ -16,27 +17,38 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Pin:
-    """Why a version is kept: the tag that pins it, and the tagged version it is an input of."""
+    """Why a version is kept: the tag or release that pins it, and the pinned version it is an
+    input of."""
 
-    tag: str
-    through: str | None  # "dataset@version" tagged, None when the tag is on this version
+    name: str  # the tag's or the release's name
+    kind: str  # tag | release
+    through: str | None  # "dataset@version" pinned, None when the pin is on this version
 
     def __str__(self) -> str:
-        return f"pinned by {self.tag}" + (f" through {self.through}" if self.through else "")
+        by = self.name if self.kind == "tag" else f"release {self.name}"
+        return f"pinned by {by}" + (f" through {self.through}" if self.through else "")
 
 
 def pins(project: Project) -> dict[tuple[str, int], list[Pin]]:
-    """Every kept version, ``(dataset, version)``, with the pins that keep it (by tag name)."""
+    """Every kept version, ``(dataset, version)``, with the pins that keep it: each tag's and
+    each release's versions, and every version their lineage reaches."""
     lake = project.lake_location
     inputs_of = {(r.dataset, r.version): _inputs(r.lineage) for r in store.records(lake)}
+    roots = [
+        (tag, "tag", (event.dataset, int(event.version)))
+        for tag, event in sorted(store.tags(lake).items())
+        if event.version is not None
+    ]
+    roots += [
+        (name, "release", (e.dataset or "", int(e.version or 0)))
+        for name, entries in sorted(store.releases(lake).items())
+        for e in entries
+    ]
     kept: dict[tuple[str, int], list[Pin]] = {}
-    for tag, event in sorted(store.tags(lake).items()):
-        if event.version is None:
-            continue
-        root = (event.dataset, int(event.version))
+    for name, kind, root in roots:
         for version in _closure(root, inputs_of):
             through = None if version == root else f"{root[0]}@{root[1]}"
-            kept.setdefault(version, []).append(Pin(tag, through))
+            kept.setdefault(version, []).append(Pin(name, kind, through))
     return kept
 
 

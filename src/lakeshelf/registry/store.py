@@ -3,8 +3,10 @@
 ``<lake>/_registry/versions`` holds one record per published dataset version: where it is, when it
 was committed, its size, schema, content fingerprint, quality-suite result and lineage.
 ``<lake>/_registry/tags`` holds tag events (set, move, remove); a tag's current target is its
-latest event. ``<lake>/_registry/profiles`` holds one row per dataset, version and column: the
-version's profile with its sketches (:mod:`lakeshelf.registry.profile`), partitioned by dataset.
+latest event. ``<lake>/_registry/releases`` holds releases: a named set of dataset versions
+written in one commit, and their removals. ``<lake>/_registry/profiles`` holds one row per
+dataset, version and column: the version's profile with its sketches
+(:mod:`lakeshelf.registry.profile`), partitioned by dataset.
 All are ordinary Delta tables, so the registry itself is versioned and auditable.
 They are tiny and written by delta-rs directly (no Spark job per record), through the same
 exactly-once commit loop as table writes; registration of a dataset version is idempotent
@@ -87,6 +89,21 @@ class TagEvent:
     user: str
 
 
+@dataclass(frozen=True)
+class ReleaseEntry:
+    """One dataset version of a release, or a release's removal (``action`` "remove", no
+    dataset). A release's entries are written in one commit: all of it exists, or none."""
+
+    release: str
+    action: str  # create | remove
+    dataset: str | None
+    version: int | None
+    fingerprint: str | None
+    table_uri: str | None
+    at: str
+    user: str
+
+
 def versions_table(lake: Location) -> Location:
     """Location of the versions table."""
     return lake.child(REGISTRY_DIR, "versions")
@@ -95,6 +112,11 @@ def versions_table(lake: Location) -> Location:
 def tags_table(lake: Location) -> Location:
     """Location of the tags table."""
     return lake.child(REGISTRY_DIR, "tags")
+
+
+def releases_table(lake: Location) -> Location:
+    """Location of the releases table."""
+    return lake.child(REGISTRY_DIR, "releases")
 
 
 def profiles_table(lake: Location) -> Location:
@@ -259,6 +281,64 @@ def remove_tag(lake: Location, name: str) -> TagEvent:
     )
     _append(tags_table(lake), [asdict(event)], TagEvent)
     return event
+
+
+def releases(lake: Location) -> dict[str, list[ReleaseEntry]]:
+    """Current releases: name -> its dataset entries, by dataset (removed releases are absent).
+
+    A release's entries share one commit and one ``at``; should two processes create the same
+    name at once, the earlier creation is the release and the later one is ignored (its
+    creator is told: :func:`create_release`).
+    """
+    current: dict[str, list[ReleaseEntry]] = {}
+    created_at: dict[str, str] = {}
+    for row in sorted(_read(releases_table(lake), None), key=lambda r: r["at"]):
+        entry = ReleaseEntry(**row)
+        if entry.action == "remove":
+            current.pop(entry.release, None)
+            created_at.pop(entry.release, None)
+        elif created_at.setdefault(entry.release, entry.at) == entry.at:
+            current.setdefault(entry.release, []).append(entry)
+    return {name: sorted(found, key=lambda e: e.dataset or "") for name, found in current.items()}
+
+
+def create_release(lake: Location, name: str, pinned: list[VersionRecord]) -> list[ReleaseEntry]:
+    """Record release ``name`` of the ``pinned`` versions in one registry commit.
+
+    Raises:
+        ConfigError: the name breaks the tag rule, or a release of that name exists.
+    """
+    check_label(name)
+    if name in releases(lake):
+        raise ConfigError(f"release {name!r} exists; releases do not move: choose another name")
+    user, _ = identity()
+    at = timestamps.now_iso("microseconds")
+    entries = [
+        ReleaseEntry(name, "create", r.dataset, r.version, r.fingerprint, r.table_uri, at, user)
+        for r in pinned
+    ]
+    _append(releases_table(lake), [asdict(e) for e in entries], ReleaseEntry)
+    recorded = releases(lake).get(name, [])
+    if not recorded or recorded[0].at != at:
+        raise ConfigError(f"release {name!r} was created by another process at the same time")
+    return recorded
+
+
+def remove_release(lake: Location, name: str) -> list[ReleaseEntry]:
+    """Remove release ``name`` (its versions stay; they are no longer pinned by it).
+
+    Raises:
+        ConfigError: no such release.
+    """
+    check_label(name)
+    existing = releases(lake).get(name)
+    if existing is None:
+        raise ConfigError(f"no release {name!r}")
+    user, _ = identity()
+    at = timestamps.now_iso("microseconds")
+    removal = ReleaseEntry(name, "remove", None, None, None, None, at, user)
+    _append(releases_table(lake), [asdict(removal)], ReleaseEntry)
+    return existing
 
 
 def _schema(model: type) -> Any:
