@@ -29,6 +29,7 @@ from lakeshelf.gate import dataset_suite
 from lakeshelf.observe.checks import publish_audit
 from lakeshelf.pipeline import reasons
 from lakeshelf.pipeline.ledger import batch_files, read_ledger
+from lakeshelf.pipeline.lineage_events import publish_run
 from lakeshelf.pipeline.parse import parse, unsplit_files
 from lakeshelf.pipeline.sources import RawFile, list_raw_files
 from lakeshelf.registry import register_pending
@@ -123,6 +124,23 @@ def ingest(
         DataRejectedError: schema drift refused, or too many malformed rows; nothing committed.
         GateFailedError: the dataset's suite refused the batch; nothing committed.
     """
+    project.dataset(name)  # an unknown dataset is a usage error, not a failed run
+    with publish_run(project, name, "ingest") as run:
+        result = _ingest(project, name, spark=spark, progress=progress)
+        cfg = project.dataset(name)
+        if cfg.source is not None:
+            run.raw_source = project.resolve_path(cfg.source.path)
+        run.published(result.version)
+    return result
+
+
+def _ingest(
+    project: Project,
+    name: str,
+    *,
+    spark: SparkSession | None,
+    progress: Callable[[str], None] | None,
+) -> IngestResult:
     from lakeshelf.session import spark_session
 
     start = time.perf_counter()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from lakeshelf.errors import ConfigError
 from lakeshelf.gate import dataset_suite, enforce, run_suite
+from lakeshelf.pipeline.lineage_events import publish_run
 from lakeshelf.registry import Resolved, parse_ref, register_pending, resolve_dataset
 from lakeshelf.table import restore
 
@@ -43,6 +44,14 @@ def restore_dataset(
     if parsed.version is None and parsed.tag is None and parsed.timestamp is None:
         raise ConfigError(f"{ref!r} names no version: use DATASET@VERSION, @TAG or @TIMESTAMP")
     pinned = resolve_dataset(ref, project, "restore")
+    with publish_run(project, pinned.dataset or "", "restore") as run:
+        result = _restore(project, pinned, spark)
+        run.published(result.version, [(pinned.dataset or "", pinned.version)])
+    return result
+
+
+def _restore(project: Project, pinned: Resolved, spark: SparkSession | None) -> RestoreResult:
+    """Commit ``pinned``'s rows as a new version of its dataset, gated, and register it."""
     suite = dataset_suite(project, pinned.dataset or "")
     metadata = {"dataset": pinned.dataset, "configHash": project.config_hashes.get(pinned.dataset)}
     from lakeshelf.session import spark_session

@@ -22,6 +22,7 @@ from lakeshelf.pipeline.compute import (
     merged,
     transform_hash,
 )
+from lakeshelf.pipeline.lineage_events import publish_run
 from lakeshelf.registry import register_pending, resolve
 from lakeshelf.registry.code_version import code_version
 from lakeshelf.table import latest_version, read, read_record, write
@@ -73,6 +74,20 @@ def build(
         ConfigError: ``name`` is not a derived dataset, or its transform cannot be loaded.
         GateFailedError: the dataset's suite refused the result; nothing committed.
     """
+    project.dataset(name)  # an unknown dataset is a usage error, not a failed run
+    with publish_run(project, name, "build") as run:
+        result = _build(project, name, spark=spark, progress=progress)
+        run.published(result.version, [(i.dataset, i.version) for i in result.inputs.values()])
+    return result
+
+
+def _build(
+    project: Project,
+    name: str,
+    *,
+    spark: SparkSession | None,
+    progress: Callable[[str], None] | None,
+) -> BuildResult:
     from lakeshelf.session import spark_session
 
     start = time.perf_counter()
