@@ -33,11 +33,12 @@ def chain(project_factory, raw, tmp_path, spark):
     (sql / "totals.sql").write_text(TOTALS_SQL)
     project = project_factory({"orders": ORDERS, "clean": CLEAN, "totals": TOTALS})
     raw("orders/1.csv", "id,customer,amount\n1,Ann,10\n2,bob,5\n3,ANN,1.5\n")
-    for _ in range(2):
+    for batch in range(2):
+        if batch:
+            raw("orders/2.csv", "id,customer,amount\n4,cy,7\n5,Bob,2\n")
         ingest(project, "orders", spark=spark)
         build(project, "clean", spark=spark)
         build(project, "totals", spark=spark)
-        raw("orders/2.csv", "id,customer,amount\n4,cy,7\n5,Bob,2\n")
     run_ok = lakeshelf.registry.tag_version(project, "totals@0", "trained-v1")
     assert run_ok.version == 0
     return project
@@ -109,8 +110,13 @@ def test_reproduce_refuses_changed_code_and_writes_only_to_scratch(
     args = ["reproduce", "totals@1", "--into", chain.table_uri("clean"), "--conf", conf(chain)]
     code, _, err = run(monkeypatch, capsys, *args)
     assert code == 2 and "scratch" in err
-    code, _, err = run(monkeypatch, capsys, "reproduce", "orders@0", "--conf", conf(chain))
-    assert code == 2 and "bronze" in err
+    # a bronze version rebuilds from its raw files while they are there, and says when not
+    code, out, err = run(monkeypatch, capsys, "reproduce", "orders@1", "--conf", conf(chain))
+    assert code == 0 and "identical" in out and "_ingested_at" in out, err
+    (tmp_path / "raw" / "orders" / "2.csv").unlink()
+    code, _, err = run(monkeypatch, capsys, "reproduce", "orders@1", "--conf", conf(chain))
+    assert code == 1 and "1 of 2 raw files are gone" in err and "2.csv" in err
+    assert run(monkeypatch, capsys, "reproduce", "orders@0", "--conf", conf(chain))[0] == 0
     into = str(tmp_path / "rebuilt")
     args = ["reproduce", "clean@1", "--into", into, "--conf", conf(chain)]
     assert run(monkeypatch, capsys, *args)[0] == 0

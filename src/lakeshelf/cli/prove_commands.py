@@ -18,7 +18,7 @@ class NotReproduced(LakeshelfError):
 
 @app.command()
 def reproduce(
-    ref: Annotated[str, typer.Argument(help="DATASET@AT of a built (silver/gold) version")],
+    ref: Annotated[str, typer.Argument(help="DATASET@AT of a published version")],
     into: Annotated[
         str | None, typer.Option(help="Scratch location for the rebuild (default: in the lake).")
     ] = None,
@@ -48,8 +48,8 @@ def reproduce(
         changed = " and ".join(result.code_changes)
         out.print(f"[yellow]rebuilt with a changed {changed} (--allow-code-change)[/yellow]")
     out.print(
-        f"{result.ref} rebuilt into {result.into}\n  registered: {result.registered}\n"
-        f"  rebuilt:    {result.rebuilt}",
+        f"{result.ref} rebuilt into {result.into} (fingerprints of {result.compared})\n"
+        f"  published: {result.registered}\n  rebuilt:   {result.rebuilt}",
         highlight=False,
     )
     if not result.identical:

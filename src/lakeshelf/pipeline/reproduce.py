@@ -1,5 +1,9 @@
-"""Reproduce: rebuild a published derived version from what it recorded, into a scratch table,
-and prove the rebuild identical by fingerprint.
+"""Reproduce: rebuild a published version from what it recorded, into a scratch table, and
+prove the rebuild identical by fingerprint.
+
+A bronze version is rebuilt from the raw files its ingests recorded, batch by batch, when they
+are all still there unchanged (otherwise it says which are gone); its rows are compared on
+every column but the load time, which a rebuild cannot give back.
 
 The rebuild runs the dataset's transform over the exact input versions the version's lineage
 records (pins keep those through vacuum: :mod:`lakeshelf.registry.pins`). It proves something
@@ -52,6 +56,7 @@ class Reproduction:
     rebuilt: str  # the rebuild's fingerprint
     code_changes: list[str] = field(default_factory=list)  # what ran changed (allowed)
     columns_differing: dict[str, int] = field(default_factory=dict)  # unmatched values
+    compared: str = "every column"  # what the fingerprints cover
 
     @property
     def identical(self) -> bool:
@@ -67,7 +72,8 @@ def reproduce(
     into: str | None = None,
     allow_code_change: bool = False,
 ) -> Reproduction:
-    """Rebuild the derived version ``ref`` from its recorded inputs and compare fingerprints.
+    """Rebuild version ``ref`` from what it recorded and compare fingerprints: a built version
+    from its recorded input versions, a bronze one from its recorded raw files.
 
     Args:
         into: where to write the rebuild (default ``<lake>/_reproduce/<name>-v<N>-<time>``);
@@ -76,19 +82,17 @@ def reproduce(
 
     Raises:
         CodeChangedError: the transform or config changed and ``allow_code_change`` is not set.
-        ConfigError: the ref is not a derived dataset's published version, or ``into`` is taken.
+        ConfigError: the ref is not a published version, or ``into`` is taken.
         LakeshelfError: an input version cannot be read any more (it was vacuumed unpinned).
+        RawFilesGone: a bronze version's raw files are gone or changed.
     """
     pinned = resolve_dataset(ref, project, "reproduce")
     name, version = pinned.dataset or "", pinned.version
     record = store.record_of(project.lake_location, name, version)
     cfg = project.dataset(name)
-    if cfg.layer == "bronze":
-        raise ConfigError(
-            f"{name} is a bronze dataset: its versions are loads of raw files, not builds;"
-            f" 'lakeshelf verify {name}@{version}' proves its data unchanged"
-        )
     target = _scratch(project, name, version, into)
+    if cfg.layer == "bronze":
+        return _reproduce_bronze(project, name, version, target, spark)
     lineage = recorded_lineage(project, name, version)
     changes = _code_changes(project, name, lineage)
     if changes and not allow_code_change:
@@ -108,6 +112,104 @@ def reproduce(
     summary = diff_rows(published, read(spark, target)).summary
     differing = {c: n for c, n in summary.columns_changed.items() if n}
     return Reproduction(result.ref, result.into, result.registered, rebuilt, changes, differing)
+
+
+class RawFilesGone(LakeshelfError):
+    """A bronze version's raw files are gone or changed, so it cannot be rebuilt (exit 1)."""
+
+
+#: The ingest column a rebuild cannot give back: when the rows were loaded.
+LOAD_TIME = "_ingested_at"
+
+
+def _reproduce_bronze(
+    project: Project, name: str, version: int, target: Location, spark: SparkSession
+) -> Reproduction:
+    """Parse the raw files every ingest up to ``version`` recorded, batch by batch, and compare
+    the rows with the version's on every column but the load time."""
+    from pyspark.sql import functions as F
+
+    from lakeshelf.pipeline.parse import parse
+
+    cfg = project.dataset(name)
+    assert cfg.source is not None
+    batches = _recorded_batches(project.table(name), name, version)
+    source = Location.of(project.resolve_path(cfg.source.path), project.lake.storage_options)
+    _check_raw_files(name, version, source, [f for _, files in batches for f in files])
+    frames = []
+    for batch_id, files in batches:
+        parsed = parse(spark, cfg, files, source)
+        frames.append(
+            parsed.rows.where(~F.col("_bad")).select(
+                *[F.col(f"`{c}`") for c in parsed.columns],
+                F.col("_source_file"),
+                F.lit(batch_id).cast("long").alias("_batch_id"),
+            )
+        )
+    rebuilt_rows = frames[0]
+    for frame in frames[1:]:
+        rebuilt_rows = rebuilt_rows.unionByName(frame, allowMissingColumns=True)
+    write(rebuilt_rows, target, mode="overwrite")
+    published = read(spark, project.table(name), version).drop(LOAD_TIME)
+    rebuilt = read(spark, target)
+    result = Reproduction(
+        f"{name}@{version}",
+        target.uri,
+        fingerprint(published),
+        fingerprint(rebuilt),
+        compared=f"every column but {LOAD_TIME}",
+    )
+    if result.identical:
+        return result
+    summary = diff_rows(published, rebuilt).summary
+    differing = {c: n for c, n in summary.columns_changed.items() if n}
+    return Reproduction(
+        result.ref, result.into, result.registered, result.rebuilt, [], differing, result.compared
+    )
+
+
+def _recorded_batches(table: Location, name: str, version: int) -> list[tuple[int, list[Any]]]:
+    """(batch id, raw files) of every ingest up to ``version``.
+
+    Raises:
+        LakeshelfError: a commit up to ``version`` changed rows other than by an ingest.
+    """
+    from lakeshelf.pipeline.sources import RawFile
+    from lakeshelf.table import read_record
+
+    batches = []
+    for number in range(version + 1):
+        record = read_record(table, number)
+        if record is None:
+            continue
+        if record.ingest is not None:
+            files = [RawFile(**f) for f in record.ingest.get("files", [])]
+            batches.append((int(record.ingest["batchId"]), files))
+        elif record.operation != "OPTIMIZE":  # a compaction keeps the rows
+            raise LakeshelfError(
+                f"{name}@{version} is not only loads of raw files: version {number} is a"
+                f" {record.operation}; 'lakeshelf verify {name}@{version}' proves its data"
+                " unchanged"
+            )
+    return batches
+
+
+def _check_raw_files(name: str, version: int, source: Location, recorded: list[Any]) -> None:
+    """Every recorded raw file is still there, unchanged."""
+    from lakeshelf.pipeline.sources import list_raw_files
+
+    current = {f.path: f for f in list_raw_files(source)}
+    gone = [f.path for f in recorded if f.path not in current]
+    changed = [f.path for f in recorded if f.path in current and current[f.path] != f]
+    if gone or changed:
+        said = []
+        if gone:
+            said.append(f"{len(gone)} of {len(recorded)} raw files are gone: {', '.join(gone)}")
+        if changed:
+            said.append(f"{len(changed)} changed since they were loaded: {', '.join(changed)}")
+        raise RawFilesGone(
+            f"{name}@{version} cannot be rebuilt from its raw files: " + "; ".join(said)
+        )
 
 
 def _code_changes(project: Project, name: str, lineage: dict[str, Any]) -> list[str]:
