@@ -74,9 +74,14 @@ def publish_run(project: Project, dataset: str, kind: str) -> Iterator[PublishRu
     if not configured():
         yield run
         return
-    from openlineage.client.uuid import generate_new_uuid
+    try:
+        from openlineage.client.uuid import generate_new_uuid
 
-    emitter = _Emitter(project, dataset, kind, str(generate_new_uuid()))
+        emitter = _Emitter(project, dataset, kind, str(generate_new_uuid()))
+    except Exception as exc:  # a bad transport configuration must not stop the publish
+        log.warning("OpenLineage is configured but cannot start, no events sent: %s", exc)
+        yield run
+        return
     emitter.emit("START", run)
     try:
         yield run

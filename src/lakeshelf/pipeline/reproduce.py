@@ -15,6 +15,7 @@ written to a scratch location, never to a dataset's table.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -104,14 +105,22 @@ def reproduce(
         )
     rebuilt_rows = _rebuilt(project, name, version, lineage, spark)
     write(rebuilt_rows, target, mode="overwrite", partition_by=cfg.partition_by)
-    rebuilt = fingerprint(read(spark, target))
-    result = Reproduction(f"{name}@{version}", target.uri, record.fingerprint, rebuilt, changes)
-    if result.identical:
-        return result
     published = read(spark, project.table(name), version)
-    summary = diff_rows(published, read(spark, target)).summary
+    result = Reproduction(
+        f"{name}@{version}", target.uri, record.fingerprint, "", changes, compared="every column"
+    )
+    return _compared(result, published, read(spark, target))
+
+
+def _compared(result: Reproduction, published: DataFrame, rebuilt: DataFrame) -> Reproduction:
+    """``result`` with the rebuild's fingerprint and, if it differs from the published one,
+    each column's count of values without an equal on the other side."""
+    found = dataclasses.replace(result, rebuilt=fingerprint(rebuilt))
+    if found.identical:
+        return found
+    summary = diff_rows(published, rebuilt).summary
     differing = {c: n for c, n in summary.columns_changed.items() if n}
-    return Reproduction(result.ref, result.into, result.registered, rebuilt, changes, differing)
+    return dataclasses.replace(found, columns_differing=differing)
 
 
 class RawFilesGone(LakeshelfError):
@@ -151,21 +160,14 @@ def _reproduce_bronze(
         rebuilt_rows = rebuilt_rows.unionByName(frame, allowMissingColumns=True)
     write(rebuilt_rows, target, mode="overwrite")
     published = read(spark, project.table(name), version).drop(LOAD_TIME)
-    rebuilt = read(spark, target)
     result = Reproduction(
         f"{name}@{version}",
         target.uri,
         fingerprint(published),
-        fingerprint(rebuilt),
+        "",
         compared=f"every column but {LOAD_TIME}",
     )
-    if result.identical:
-        return result
-    summary = diff_rows(published, rebuilt).summary
-    differing = {c: n for c, n in summary.columns_changed.items() if n}
-    return Reproduction(
-        result.ref, result.into, result.registered, result.rebuilt, [], differing, result.compared
-    )
+    return _compared(result, published, read(spark, target))
 
 
 def _recorded_batches(table: Location, name: str, version: int) -> list[tuple[int, list[Any]]]:

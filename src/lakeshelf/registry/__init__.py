@@ -1,11 +1,12 @@
-"""The registry: every published version, its tags, and what can be proved about it.
+"""The registry: every published version, its tags and releases, and what can be proved of it.
 
-Owns the registry tables (``store``: version records and tag events), refs and their resolution
-(``refs``, ``resolve``), registration after a commit and registered compaction
-(``registration``), content fingerprints, code versions, provenance (manifest, verify,
-lineage), pins and pinned vacuum, and dataset history with registry state. May import the
-table layer, the session factory (fingerprints need Spark), configuration and the bottom
-modules; knows nothing of pipelines or the CLI.
+Owns the registry tables (``store``: version records, tag events, releases, profiles), refs and
+their resolution (``refs``, ``resolve``), registration after a commit and registered compaction
+(``registration``), content fingerprints and profiles, code versions, provenance (manifest,
+verify, lineage, diffs between versions: ``diff``), releases, pins kept through lineage
+(``kept``) and pinned vacuum (``pins``), splits, and dataset history with registry state. May
+import the table layer, the session factory (fingerprints need Spark), configuration and the
+bottom modules; knows nothing of pipelines or the CLI.
 """
 
 from lakeshelf.registry.history import DatasetVersion, dataset_history, gate_state
