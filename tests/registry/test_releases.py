@@ -3,7 +3,6 @@ verification, reading it back, its pins through lineage, and logging it with MLf
 
 from __future__ import annotations
 
-import glob
 import json
 
 import pyarrow as pa
@@ -14,6 +13,8 @@ import lakeshelf
 from helpers import run
 from lakeshelf.pipeline import build, ingest
 from lakeshelf.registry import pinned_versions, records
+from lakeshelf.storage import Location
+from lakeshelf.table import load_snapshot
 
 ORDERS = {
     "layer": "bronze",
@@ -114,7 +115,8 @@ def test_release_verify_and_mlflow_logging(shop, spark, monkeypatch, capsys, tmp
     artifact = mlflow.artifacts.load_dict(f"{mlrun.info.artifact_uri}/lakeshelf/release-r2.json")
     assert artifact == lock
 
-    data_file = sorted(glob.glob(f"{shop.table_uri('orders')}/*.parquet"))[0]
+    # a data file of orders@0 itself (the table holds orders@1's too)
+    data_file = load_snapshot(Location.of(shop.table_uri("orders")), 0).files[0].path
     table = pq.read_table(data_file)
     amounts = [a + 1 for a in table.column("amount").to_pylist()]
     pq.write_table(table.set_column(2, "amount", pa.array(amounts)), data_file)
