@@ -64,8 +64,8 @@ def verify(
         checks = verify_release(project, name, spark_session(conf=project.lake.spark))
     for check in checks:
         state = "[green]identical[/green]" if check.identical else "[red]DIFFERENT[/red]"
-        out.print(f"{check.dataset}@{check.version}: {state}")
-    changed = [f"{c.dataset}@{c.version}" for c in checks if not c.identical]
+        out.print(f"{check.ref}: {state}")
+    changed = [c.ref for c in checks if not c.identical]
     if changed:
         raise ReleaseChanged(f"release {name}: {', '.join(changed)} differ from what it recorded")
 

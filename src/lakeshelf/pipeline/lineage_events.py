@@ -122,23 +122,28 @@ class _Emitter:
             )
         }
         namespace = os.environ.get("OPENLINEAGE_NAMESPACE", DEFAULT_NAMESPACE)
+        # one read of the registry serves every dataset of the event (none before a publish)
+        published = (
+            {(r.dataset, r.version): r for r in store.records(self.project.lake_location)}
+            if run.version is not None
+            else {}
+        )
         return RunEvent(
             eventType=RunState[state],
             eventTime=timestamps.now_iso("microseconds"),
             run=Run(runId=self.run_id, facets=run_facets),
             job=Job(namespace=namespace, name=f"{self.dataset}.{self.kind}", facets=job_facets),
             producer=PRODUCER,
-            inputs=self._inputs(run) if state != "START" else [],
-            outputs=[self._output(run, error)],
+            inputs=self._inputs(run, published) if state != "START" else [],
+            outputs=[self._output(run, error, published)],
         )
 
-    def _inputs(self, run: PublishRun) -> list[Any]:
+    def _inputs(self, run: PublishRun, published: dict[tuple[str, int], Any]) -> list[Any]:
         from openlineage.client.event_v2 import InputDataset
 
-        lake = self.project.lake_location
         found = []
         for dataset, version in run.inputs:
-            record = _record(lake, dataset, version)
+            record = published.get((dataset, version))
             namespace, name = dataset_name(self.project.table_uri(dataset))
             facets = _dataset_facets(record, version)
             input_facets = _assertions(record.outcomes if record else [])
@@ -148,7 +153,9 @@ class _Emitter:
             found.append(InputDataset(namespace, name))
         return found
 
-    def _output(self, run: PublishRun, error: BaseException | None) -> Any:
+    def _output(
+        self, run: PublishRun, error: BaseException | None, published: dict[tuple[str, int], Any]
+    ) -> Any:
         from openlineage.client.event_v2 import OutputDataset
         from openlineage.client.facet_v2 import output_statistics_output_dataset
 
@@ -157,7 +164,7 @@ class _Emitter:
             report = getattr(error, "report", None) or {}
             facets = _assertions(report.get("result", []))
             return OutputDataset(namespace, name, facets=facets)
-        record = _record(self.project.lake_location, self.dataset, run.version)
+        record = published.get((self.dataset, run.version))
         facets = {
             **_dataset_facets(record, run.version),
             **_assertions(record.outcomes if record else []),
@@ -182,10 +189,6 @@ def dataset_name(uri: str) -> tuple[str, str]:
         f"{parsed.scheme}://{parsed.hostname or parsed.netloc.rsplit('@', 1)[-1]}",
         parsed.path.lstrip("/"),
     )
-
-
-def _record(lake: Any, dataset: str, version: int) -> store.VersionRecord | None:
-    return next((r for r in store.records(lake, dataset) if r.version == version), None)
 
 
 def _dataset_facets(record: store.VersionRecord | None, version: int) -> dict[str, Any]:

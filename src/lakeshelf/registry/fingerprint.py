@@ -15,6 +15,7 @@ fingerprint near the cost of one scan (``make bench``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -23,6 +24,20 @@ if TYPE_CHECKING:
 _MOD = 1 << 64
 _FAST_LIMB_BITS = 32  # two limbs; their sums cannot overflow below 2^31 rows
 _WIDE_LIMB_BITS = 22  # three limbs; their sums cannot overflow below 2^41 rows
+
+
+@dataclass(frozen=True)
+class Verification:
+    """A fingerprint recomputed from the time-travelled version against the registered one."""
+
+    ref: str
+    registered: str
+    recomputed: str
+
+    @property
+    def identical(self) -> bool:
+        """True when the version's data is exactly what was published."""
+        return self.registered == self.recomputed
 
 
 def fingerprint(df: DataFrame) -> str:

@@ -4,33 +4,18 @@ and what changed between two versions."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lakeshelf.config import project_of
 from lakeshelf.registry import store
 from lakeshelf.registry.diff import Diff, diff_rows
-from lakeshelf.registry.fingerprint import fingerprint
+from lakeshelf.registry.fingerprint import Verification, fingerprint
 from lakeshelf.registry.resolve import Resolved, resolve_dataset, resolve_in
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
     from lakeshelf.config import Project
-
-
-@dataclass(frozen=True)
-class Verification:
-    """A fingerprint recomputed from the time-travelled version against the registered one."""
-
-    ref: str
-    registered: str
-    recomputed: str
-
-    @property
-    def identical(self) -> bool:
-        """True when the version's data is exactly what was published."""
-        return self.registered == self.recomputed
 
 
 def manifest(

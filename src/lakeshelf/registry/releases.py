@@ -15,7 +15,7 @@ from lakeshelf.config import project_of
 from lakeshelf.errors import ConfigError
 from lakeshelf.names import check_label
 from lakeshelf.registry import store
-from lakeshelf.registry.fingerprint import fingerprint
+from lakeshelf.registry.fingerprint import Verification, fingerprint
 from lakeshelf.registry.resolve import resolve_dataset
 from lakeshelf.storage import Location
 
@@ -52,21 +52,6 @@ class Release:
                 for e in self.entries
             ],
         }
-
-
-@dataclass(frozen=True)
-class ReleaseCheck:
-    """One dataset version of a release, its fingerprint recomputed from the table."""
-
-    dataset: str
-    version: int
-    recorded: str
-    recomputed: str
-
-    @property
-    def identical(self) -> bool:
-        """True when the version's data is exactly what the release recorded."""
-        return self.recorded == self.recomputed
 
 
 def create_release(project: Project, name: str, refs: list[str]) -> Release:
@@ -121,23 +106,17 @@ def remove_release(project: Project, name: str) -> Release:
     return _release(name, store.remove_release(project.lake_location, name))
 
 
-def verify_release(project: Project, name: str, spark: SparkSession) -> list[ReleaseCheck]:
-    """Recompute the fingerprint of every version in release ``name``."""
-    from lakeshelf.table import read
-
-    checks = []
-    for entry in get_release(project, name).entries:
-        table = Location(entry.table_uri or "", project.lake_location.options)
-        frame = read(spark, table, entry.version)
-        checks.append(
-            ReleaseCheck(
-                entry.dataset or "",
-                int(entry.version or 0),
-                entry.fingerprint or "",
-                fingerprint(frame),
-            )
+def verify_release(project: Project, name: str, spark: SparkSession) -> list[Verification]:
+    """Recompute the fingerprint of every version in release ``name`` (each ``ref`` is
+    ``dataset@version``; ``registered`` is the fingerprint the release recorded)."""
+    return [
+        Verification(
+            f"{entry.dataset}@{entry.version}",
+            entry.fingerprint or "",
+            fingerprint(_frame(project, entry, spark)),
         )
-    return checks
+        for entry in get_release(project, name).entries
+    ]
 
 
 def read_release(
@@ -151,16 +130,21 @@ def read_release(
         ConfigError: no such release.
     """
     from lakeshelf.session import spark_session
-    from lakeshelf.table import read
 
     project = project_of(conf)
     session = spark or spark_session(conf=project.lake.spark)
     return {
-        entry.dataset or "": read(
-            session, Location(entry.table_uri or "", project.lake_location.options), entry.version
-        )
+        entry.dataset or "": _frame(project, entry, session)
         for entry in get_release(project, name).entries
     }
+
+
+def _frame(project: Project, entry: store.ReleaseEntry, spark: SparkSession) -> DataFrame:
+    """The rows of one released version, read from the table the release recorded."""
+    from lakeshelf.table import read
+
+    table = Location(entry.table_uri or "", project.lake_location.options)
+    return read(spark, table, entry.version)
 
 
 def _release(name: str, entries: list[store.ReleaseEntry]) -> Release:
