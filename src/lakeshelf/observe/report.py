@@ -7,7 +7,7 @@ any browser with no network access. Templating is Jinja2 (autoescaped).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from lakeshelf.observe.drift import ColumnDrift, DriftReport
@@ -92,11 +92,13 @@ def _chart(
 ) -> str:
     import plotly.graph_objects as go
 
+    from lakeshelf.observe.drift import distribution_bars
+
     figure = go.Figure()
     for profile, label in ((a, report.reference), (b, report.current)):
         if profile is None:
             continue
-        x, y = _shares(profile, a if profile is b else b)
+        x, y = distribution_bars(profile, a if profile is b else b)
         if x:
             figure.add_trace(go.Bar(x=x, y=y, name=label, opacity=0.6))
     if not figure.data:
@@ -108,32 +110,3 @@ def _chart(
         yaxis_title="share of non-null rows",
     )
     return figure.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False})
-
-
-def _shares(profile: ColumnProfile, other: ColumnProfile | None) -> tuple[list[Any], list[float]]:
-    """Bars for one version: 30 equal-width bins over both versions' range, or categories."""
-    import numpy as np
-
-    from lakeshelf.observe.drift import _bin_shares, category_counts, distribution
-
-    if profile.kind == "categorical":
-        pair = (profile, other) if other is not None and other.kind == profile.kind else None
-        names, counts, _ = category_counts(*(pair or (profile, profile)))
-        total = sum(counts) or 1
-        return [n.strip('"') for n in names], [c / total for c in counts]
-    if profile.kind != "numeric":
-        return [], []
-    values, weights = distribution(profile)
-    if not len(values):
-        return [], []
-    both = [values] + (
-        [distribution(other)[0]] if other is not None and other.kind == "numeric" else []
-    )
-    low = min(float(v.min()) for v in both if len(v))
-    high = max(float(v.max()) for v in both if len(v))
-    if high == low:
-        return [low, high], [float(s) for s in _bin_shares(values, weights, np.array([low]))]
-    bounds = np.linspace(low, high, 31)
-    shares = _bin_shares(values, weights, bounds[1:-1])
-    centres = (bounds[:-1] + bounds[1:]) / 2
-    return [float(c) for c in centres], [float(s) for s in shares]

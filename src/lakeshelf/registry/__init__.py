@@ -9,8 +9,8 @@ import the table layer, the session factory (fingerprints need Spark), configura
 bottom modules; knows nothing of pipelines or the CLI.
 """
 
-from lakeshelf.registry.history import DatasetVersion, dataset_history, gate_state
-from lakeshelf.registry.kept import Pin, pins
+from lakeshelf.registry.history import DatasetVersion, dataset_history, gate_state, pins
+from lakeshelf.registry.kept import Pin, pins_of
 from lakeshelf.registry.pins import pinned_versions, tag_version, vacuum_dataset
 from lakeshelf.registry.provenance import Verification, lineage, manifest, verify
 from lakeshelf.registry.refs import Ref, parse_ref
@@ -46,6 +46,7 @@ __all__ = [
     "parse_ref",
     "pinned_versions",
     "pins",
+    "pins_of",
     "record_of",
     "records",
     "register_pending",

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from lakeshelf.registry import store
-from lakeshelf.registry.kept import pins
+from lakeshelf.registry.kept import Pin, pins_of
 from lakeshelf.table import HistoryEntry, history
 
 if TYPE_CHECKING:
@@ -48,10 +48,12 @@ def dataset_history(
 
 
 def gate_state(record: store.VersionRecord | None) -> str | None:
-    """How a registered version fared at its gate: passed, passed with warnings, or no suite."""
-    if record is None:
-        return None
-    if not record.suite_name:
-        return "no suite"
-    warned = sum(1 for o in record.outcomes if not o.get("success"))
-    return f"passed ({warned} warning(s))" if warned else "passed"
+    """How a registered version fared at its gate (None if it is not registered)."""
+    return record.gate_state if record is not None else None
+
+
+def pins(project: Project) -> dict[tuple[str, int], list[Pin]]:
+    """Every version the project's tags and releases keep, with the pins that keep it
+    (:func:`lakeshelf.registry.kept.pins_of` over the registry as it is now)."""
+    lake = project.lake_location
+    return pins_of(store.records(lake), store.tags(lake), store.releases(lake))

@@ -1,6 +1,6 @@
 """Which published versions pins keep, and why: a tag's or a release's versions and,
 transitively, every input version their lineage records (so a pinned derived version can be
-rebuilt from its sources)."""
+rebuilt from its sources). Pure: it is given the registry's records, tags and releases."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lakeshelf.registry import store
-
 if TYPE_CHECKING:
-    from lakeshelf.config import Project
+    from collections.abc import Iterable
+
+    from lakeshelf.registry.store import ReleaseEntry, TagEvent, VersionRecord
 
 
 @dataclass(frozen=True)
@@ -29,19 +29,24 @@ class Pin:
         return f"pinned by {by}" + (f" through {self.through}" if self.through else "")
 
 
-def pins(project: Project) -> dict[tuple[str, int], list[Pin]]:
+def pins_of(
+    records: Iterable[VersionRecord],
+    tags: dict[str, TagEvent],
+    releases: dict[str, list[ReleaseEntry]],
+) -> dict[tuple[str, int], list[Pin]]:
     """Every kept version, ``(dataset, version)``, with the pins that keep it: each tag's and
-    each release's versions, and every version their lineage reaches."""
-    lake = project.lake_location
-    inputs_of = {(r.dataset, r.version): _inputs(r.lineage) for r in store.records(lake)}
+    each release's versions, and every version their lineage reaches (from the registry's
+    ``records``, current ``tags`` and ``releases``; :func:`lakeshelf.registry.history.pins` reads
+    them)."""
+    inputs_of = {(r.dataset, r.version): _inputs(r.lineage) for r in records}
     roots = [
         (tag, "tag", (event.dataset, int(event.version)))
-        for tag, event in sorted(store.tags(lake).items())
+        for tag, event in sorted(tags.items())
         if event.version is not None
     ]
     roots += [
         (name, "release", (e.dataset or "", int(e.version or 0)))
-        for name, entries in sorted(store.releases(lake).items())
+        for name, entries in sorted(releases.items())
         for e in entries
     ]
     kept: dict[tuple[str, int], list[Pin]] = {}

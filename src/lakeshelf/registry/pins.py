@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from lakeshelf.names import check_label
 from lakeshelf.registry import store
-from lakeshelf.registry.kept import pins
+from lakeshelf.registry.history import pins
 from lakeshelf.registry.resolve import resolve_dataset
 from lakeshelf.registry.store import TagEvent
 from lakeshelf.table import CleanupResult, vacuum

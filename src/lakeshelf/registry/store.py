@@ -75,6 +75,14 @@ class VersionRecord:
         """The suite's per-expectation results (empty without a suite)."""
         return json.loads(self.suite_result or "[]")
 
+    @property
+    def gate_state(self) -> str:
+        """How it fared at its gate: passed, passed with warnings, or no suite."""
+        if not self.suite_name:
+            return "no suite"
+        warned = sum(1 for o in self.outcomes if not o.get("success"))
+        return f"passed ({warned} warning(s))" if warned else "passed"
+
 
 @dataclass(frozen=True)
 class TagEvent:
