@@ -2,7 +2,7 @@
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: help setup test demo bench lint clean cluster-up cluster-down
+.PHONY: help setup browser test demo bench lint clean cluster-up cluster-down
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -15,11 +15,20 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed  ## create .venv and install lakeshelf with its dev extra
 
+# Debian's Chromium for the site's browser tests (Playwright drives it; no browser download).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:  ## install Debian's chromium and chromium-driver for the browser tests (once)
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  echo "installing Debian's chromium and chromium-driver"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+
 # Run again on lakeshelf's own engine (no JVM jars): the fallback every machine can take.
 OWN_ENGINE_TESTS ?= tests/table tests/gate tests/delta_format tests/storage tests/pipeline/test_avro.py \
 	tests/guarantees/test_s3_pipeline.py tests/guarantees/test_s3_faults.py tests/session/test_engines.py
 
-test: $(VENV)/.installed  ## the whole suite on delta-spark, then table/gate/format/S3 tests on the own engine
+test: $(VENV)/.installed browser  ## the whole suite on delta-spark, then table/gate/format/S3 tests on the own engine
 	$(PY) -m pytest $(PYTEST_ARGS)
 	LAKESHELF_ENGINE=lakeshelf $(PY) -m pytest $(OWN_ENGINE_TESTS) $(PYTEST_ARGS)
 
@@ -42,4 +51,4 @@ cluster-down:  ## stop the standalone cluster
 	$(PY) -m tools.cluster down
 
 clean:  ## remove the venv, the demo lake and caches
-	rm -rf $(VENV) lake raw .cluster .pytest_cache spark-warehouse
+	rm -rf $(VENV) lake raw site .artifacts .cluster .pytest_cache spark-warehouse

@@ -18,6 +18,7 @@ from lakeshelf.cli import (  # noqa: F401  (their commands register on the app)
     prove_commands,
     read_commands,
     release_commands,
+    site_commands,
 )
 from lakeshelf.cli.app import ConfOption, app, state
 from lakeshelf.cli.render import build_summary, err, ingest_summary, out
