@@ -10,8 +10,18 @@ import typer
 from rich.table import Table
 
 from lakeshelf.cli.app import ConfOption, JsonFlag, app
-from lakeshelf.cli.render import cell, err, out, print_json
-from lakeshelf.errors import GateFailedError, LakeshelfError
+from lakeshelf.cli.render import (
+    HISTORY_WIDE,
+    cell,
+    err,
+    fits,
+    history_table,
+    out,
+    print_json,
+    records_vertical,
+    schema_table,
+)
+from lakeshelf.errors import ConfigError, GateFailedError, LakeshelfError
 
 
 class VerificationFailed(LakeshelfError):
@@ -22,10 +32,19 @@ class VerificationFailed(LakeshelfError):
 def show(
     ref: Annotated[str, typer.Argument(help="DATASET[@AT] or TABLE_PATH[@AT]")],
     limit: Annotated[int, typer.Option(help="Rows to print.")] = 20,
+    columns: Annotated[
+        str | None, typer.Option("--columns", help="Only these columns, comma-separated.")
+    ] = None,
+    vertical: Annotated[
+        bool, typer.Option("--vertical", help="One block per row (the default when too wide).")
+    ] = False,
     as_json: JsonFlag = False,
     conf: ConfOption = None,
 ) -> None:
-    """Print rows of a version (AT: N, vN, latest, a tag, or an ISO-8601 timestamp)."""
+    """Print rows of a version (AT: N, vN, latest, a tag, or an ISO-8601 timestamp).
+
+    Rows too wide for the terminal print one block per row, a field per line.
+    """
     from lakeshelf.registry import resolve_in
     from lakeshelf.session import spark_session
     from lakeshelf.table import load_snapshot, snapshot_dataframe
@@ -33,14 +52,30 @@ def show(
     pinned = resolve_in(ref, conf)
     snapshot = load_snapshot(pinned.location, pinned.version)  # errors before a JVM starts
     rows = snapshot_dataframe(spark_session(), snapshot)
+    if columns:
+        rows = rows.select(*_known_columns(columns, rows.columns, str(pinned)))
     records = [r.asDict(recursive=True) for r in rows.limit(limit).collect()]
     if as_json:
         print_json(records)
         return
+    texts = [[cell(v) for v in record.values()] for record in records]
+    if vertical or not fits(rows.columns, texts, out.width):
+        out.print(records_vertical(str(pinned), rows.columns, texts))
+        return
     grid = Table(*rows.columns, title=str(pinned))
-    for record in records:
-        grid.add_row(*(cell(v) for v in record.values()))
+    for text in texts:
+        grid.add_row(*text)
     out.print(grid)
+
+
+def _known_columns(wanted: str, present: list[str], what: str) -> list[str]:
+    chosen = [c.strip() for c in wanted.split(",") if c.strip()]
+    unknown = [c for c in chosen if c not in present]
+    if unknown:
+        raise ConfigError(
+            f"{what} has no column {', '.join(unknown)} (its columns: {', '.join(present)})"
+        )
+    return chosen
 
 
 @app.command()
@@ -72,20 +107,7 @@ def history(
     if as_json:
         print_json(entries)
         return
-    grid = Table(
-        "version", "timestamp", "operation", "parameters", "rows", "gate", "pins", title=table
-    )
-    for e in entries:
-        grid.add_row(
-            str(e["version"]),
-            e["timestamp"],
-            e["operation"],
-            cell(e["parameters"]),
-            cell(e["metrics"].get("numOutputRows", "")),
-            e.get("gate") or "",
-            "\n".join(e.get("kept_by", [])),
-        )
-    out.print(grid)
+    out.print(history_table(table, entries, wide=out.width >= HISTORY_WIDE))
 
 
 @app.command()
@@ -104,6 +126,7 @@ def detail(
     if as_json:
         print_json(data)
         return
+    out.print(schema_table(f"{pinned}: schema", data.pop("schema")))
     grid = Table("property", "value", title=str(pinned))
     for key, value in data.items():
         grid.add_row(key, cell(value))
@@ -151,7 +174,8 @@ def verify(ref: Annotated[str, typer.Argument(help="DATASET@AT")], conf: ConfOpt
     from lakeshelf.registry import verify as verify_version
     from lakeshelf.session import spark_session
 
-    result = verify_version(ref, conf, spark_session())
+    with err.status(f"recomputing the fingerprint of {ref}"):
+        result = verify_version(ref, conf, spark_session())
     out.print(f"{result.ref}\n  registered: {result.registered}\n  recomputed: {result.recomputed}")
     if not result.identical:
         raise VerificationFailed(f"{result.ref} differs from what was published")

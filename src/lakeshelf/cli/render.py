@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.table import Table
+from rich.text import Text
 
 out = Console(soft_wrap=True)  # paths and refs in messages stay on one line
 err = Console(stderr=True)
@@ -23,6 +25,89 @@ def cell(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value, default=json_default)
     return "null" if value is None else str(value)
+
+
+def fits(headers: list[str], rows: list[list[str]], width: int) -> bool:
+    """True when a table of ``rows`` under ``headers`` fits ``width`` columns unwrapped."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(text)) for w, text in zip(widths, row, strict=True)]
+    return sum(widths) + 3 * len(widths) + 1 <= width
+
+
+def records_vertical(title: str, headers: list[str], rows: list[list[str]]) -> Group:
+    """Rows as blocks, one field per line (as psql's expanded display): readable at any width."""
+    label = max((len(h) for h in headers), default=0)
+    blocks: list[Any] = [Text(title, style="bold")]
+    for number, row in enumerate(rows, 1):
+        blocks.append(Text(f"-[ row {number} ]" + "-" * max(label - 8, 4), style="dim"))
+        for header, text in zip(headers, row, strict=True):
+            line = Text(header.ljust(label), style="cyan")
+            line.append(" | ")
+            line.append(text)
+            blocks.append(line)
+    if not rows:
+        blocks.append(Text("(no rows)", style="dim"))
+    return Group(*blocks)
+
+
+#: Terminals at least this wide show each commit's parameters in ``history``.
+HISTORY_WIDE = 120
+
+
+def history_table(title: str, entries: list[dict[str, Any]], *, wide: bool) -> Table:
+    """A table's commits: full UTC timestamps, rows, gate and pins; parameters when ``wide``."""
+    grid = Table(title=title)
+    grid.add_column("version", justify="right")
+    grid.add_column("committed (UTC)", no_wrap=True)
+    grid.add_column("operation", no_wrap=True)
+    if wide:
+        grid.add_column("parameters")
+    grid.add_column("rows", justify="right")
+    grid.add_column("gate")
+    grid.add_column("tags and pins")
+    for e in entries:
+        rows = e["metrics"].get("numOutputRows")
+        cells = [str(e["version"]), utc_text(e["timestamp"]), e["operation"]]
+        if wide:
+            cells.append(parameters_text(e["parameters"]))
+        pins = [*(f"tag {t}" for t in e.get("tags", [])), *e.get("kept_by", [])]
+        cells += [
+            "" if rows is None else f"{int(rows):,}",
+            e.get("gate") or "",
+            "\n".join(dict.fromkeys(pins)),
+        ]
+        grid.add_row(*cells)
+    return grid
+
+
+def utc_text(iso: str) -> str:
+    """An ISO-8601 UTC timestamp as ``2026-11-25 13:02:29.466`` (the column says UTC)."""
+    return iso.replace("T", " ").removesuffix("+00:00").removesuffix("Z")
+
+
+def parameters_text(parameters: dict[str, Any]) -> str:
+    """A commit's parameters as ``key: value`` lines (JSON-encoded values decoded)."""
+    lines = []
+    for key, value in sorted(parameters.items()):
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = json.loads(value)
+        if value in (None, "", [], {}):
+            continue
+        text = value if isinstance(value, str) else json.dumps(value, default=json_default)
+        lines.append(f"{key}: {text}")
+    return "\n".join(lines)
+
+
+def schema_table(title: str, schema: dict[str, Any]) -> Table:
+    """A Spark schema (its JSON form) as a table: column, type, nullable."""
+    grid = Table("column", "type", "nullable", title=title)
+    for field in schema.get("fields", []):
+        kind = field["type"]
+        text = kind if isinstance(kind, str) else json.dumps(kind, default=json_default)
+        grid.add_row(field["name"], text, "yes" if field.get("nullable", True) else "no")
+    return grid
 
 
 def json_default(value: Any) -> Any:

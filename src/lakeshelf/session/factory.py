@@ -23,6 +23,7 @@ from lakeshelf.session.engines import (
     requested_engine,
     select,
 )
+from lakeshelf.session.jvm_output import jvm_noise_dropped
 from lakeshelf.table.spark import (
     ENGINE_CONF,
     apply_runtime_conf,
@@ -85,7 +86,8 @@ def spark_session(
         chosen = Engine("as launched") if _launched_by_spark_submit() else select(wanted)
         if chosen.note:
             print(chosen.note, file=sys.stderr, flush=True)
-        active = _builder(app_name, master, conf, chosen).getOrCreate()
+        with jvm_noise_dropped():
+            active = _builder(app_name, master, conf, chosen).getOrCreate()
         active.sparkContext.setLogLevel(os.environ.get("LAKESHELF_SPARK_LOG_LEVEL", "ERROR"))
     if wanted == "lakeshelf":  # also where spark-submit loaded delta-spark's jars
         active.conf.set(ENGINE_CONF, "lakeshelf")
