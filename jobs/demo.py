@@ -30,11 +30,12 @@ def main(argv: list[str] | None = None) -> int:
     from lakeshelf.config import load_project
     from lakeshelf.pipeline import build, ingest
     from lakeshelf.registry import manifest
+    from lakeshelf.site import build_site
 
     project = load_project(args.conf)
     raw = project.root / "raw"
     lake = Path(project.lake_uri)
-    for folder in (raw, lake):  # the demo starts from nothing each time
+    for folder in (raw, lake, project.root / "site"):  # the demo starts from nothing each time
         shutil.rmtree(folder, ignore_errors=True)
     print(f"raw lake: {raw}\nlake:     {lake}\n")
     spark = lakeshelf.spark_session("lakeshelf-demo", conf=project.lake.spark)
@@ -88,6 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"flights_raw@{loaded.version} passed suite {record['suite_name']}; warnings: {warned}")
     prove(project, spark, features_version=built[march])
     spark.stop()
+    site = build_site(project, project.root / "site")
+    print(
+        f"\ncatalog site ({site.datasets} datasets, {site.versions} versions, {site.pages} pages):"
+        f" {site.index.resolve().as_uri()}\n"
+        f"serve it live: lakeshelf ui --conf {args.conf}"
+    )
     return 0
 
 

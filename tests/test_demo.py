@@ -42,3 +42,11 @@ def test_demo_runs_and_reads_the_features_as_of_month_three(tmp_path):
     assert "vacuumed the inputs with zero retention" in done.stdout
     assert "kept: pinned by trained-v1 through flight_features@" in done.stdout
     assert "reproduce flight_features@trained-v1 from its pinned inputs: identical" in done.stdout
+    site = tmp_path / "site" / "index.html"  # the demo ends with the catalog site
+    assert f"{site.as_uri()}" in done.stdout
+    lake_page = site.read_text()
+    for name in ("flights_raw", "flights_clean", "flight_features", "weather_raw"):
+        assert f'href="d/{name}/index.html"' in lake_page
+    assert "trained-v1" in lake_page
+    features = (tmp_path / "site" / "d" / "flight_features" / "v3.html").read_text()
+    assert "flights_clean@3" in features  # lineage to its input version

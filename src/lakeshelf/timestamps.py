@@ -46,3 +46,12 @@ def iso_millis(millis: float) -> str:
 def iso_seconds(seconds: float) -> str:
     """Epoch seconds as ISO-8601 UTC text with millisecond precision."""
     return iso_millis(seconds * 1000)
+
+
+def display(iso: str) -> str:
+    """ISO-8601 UTC text as people read it where the column says UTC: ``2026-11-25
+    13:02:29.466`` (text that is not UTC is left as it is)."""
+    for suffix in ("+00:00", "Z"):
+        if iso.endswith(suffix):
+            return iso.removesuffix(suffix).replace("T", " ")
+    return iso

@@ -205,6 +205,7 @@ def test_pipeline_on_s3_end_to_end_and_no_secret_anywhere(spark, s3_project, s3_
         ["history", "orders"],
         ["vacuum", "orders", "--retain-hours", "0", "--log-retain-hours", "0"],
         ["show", "orders@first", "--json"],
+        ["site", "build", "--out", str(tmp_path / "site")],
     ]
     codes, output = run_cli(conf, s3_server, commands, tmp_path)
     expected = [0] * len(commands)
@@ -232,7 +233,13 @@ def test_pipeline_on_s3_end_to_end_and_no_secret_anywhere(spark, s3_project, s3_
         k.startswith("lake/bronze/strict_orders/_refused/") and k.endswith("report.json")
         for k in keys
     )
+    # the catalog of the s3:// lake: every dataset, the lineage, the refused publish
+    site = tmp_path / "site"
+    assert 'href="d/net/v0.html"' in (site / "index.html").read_text()
+    assert "orders@0" in (site / "d" / "net" / "v0.html").read_text()
+    assert list((site / "d" / "strict_orders" / "refused").glob("*.html"))
     texts = {"cli output": output, "junit": report.read_text()}
+    texts.update({str(page): page.read_text() for page in site.rglob("*.html")})
     event_logs = [p for p in (tmp_path / "spark-events").rglob("*") if p.is_file()]
     assert event_logs  # every Spark application the commands ran
     texts.update({str(path): path.read_bytes().decode("latin-1") for path in event_logs})

@@ -11,6 +11,8 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from lakeshelf import timestamps
+
 out = Console(soft_wrap=True)  # paths and refs in messages stay on one line
 err = Console(stderr=True)
 
@@ -68,7 +70,7 @@ def history_table(title: str, entries: list[dict[str, Any]], *, wide: bool) -> T
     grid.add_column("tags and pins")
     for e in entries:
         rows = e["metrics"].get("numOutputRows")
-        cells = [str(e["version"]), utc_text(e["timestamp"]), e["operation"]]
+        cells = [str(e["version"]), timestamps.display(e["timestamp"]), e["operation"]]
         if wide:
             cells.append(parameters_text(e["parameters"]))
         pins = [*(f"tag {t}" for t in e.get("tags", [])), *e.get("kept_by", [])]
@@ -79,11 +81,6 @@ def history_table(title: str, entries: list[dict[str, Any]], *, wide: bool) -> T
         ]
         grid.add_row(*cells)
     return grid
-
-
-def utc_text(iso: str) -> str:
-    """An ISO-8601 UTC timestamp as ``2026-11-25 13:02:29.466`` (the column says UTC)."""
-    return iso.replace("T", " ").removesuffix("+00:00").removesuffix("Z")
 
 
 def parameters_text(parameters: dict[str, Any]) -> str:

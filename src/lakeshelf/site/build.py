@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 from lakeshelf.config import project_of
 from lakeshelf.errors import ConfigError
 from lakeshelf.site import pages
-from lakeshelf.site.static import write_assets
 from lakeshelf.site.lake import LakeView
+from lakeshelf.site.static import write_assets
 from lakeshelf.version import __version__
 
 if TYPE_CHECKING:

@@ -292,9 +292,13 @@ class LakeView:
             return None
 
     def config_text(self, name: str) -> str:
-        """The dataset's configuration as it was loaded (JSON)."""
-        config = self.project.dataset(name).model_dump(mode="json", by_alias=True)
-        return json.dumps(config, indent=2, sort_keys=True)
+        """The dataset's configuration as it was loaded (YAML, settings left unset omitted)."""
+        import yaml
+
+        config = self.project.dataset(name).model_dump(
+            mode="json", by_alias=True, exclude_none=True
+        )
+        return yaml.safe_dump(config, sort_keys=False)
 
     def _read_versions(self, name: str) -> list[VersionView]:
         table = self.project.table(name)

@@ -383,13 +383,15 @@ def _finite(data: Any) -> Any:
 def _environment() -> jinja2.Environment:
     import jinja2
 
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.PackageLoader("lakeshelf.site", "templates"),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
+    environment.filters["utc"] = timestamps.display
+    return environment
 
 
 def _template(name: str) -> jinja2.Template:

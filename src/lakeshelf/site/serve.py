@@ -17,8 +17,8 @@ from urllib.parse import unquote, urlsplit
 from lakeshelf.config import project_of
 from lakeshelf.errors import LakeshelfError, first_line
 from lakeshelf.site import pages
-from lakeshelf.site.static import ASSET_NAMES, asset
 from lakeshelf.site.lake import LakeView
+from lakeshelf.site.static import ASSET_NAMES, asset
 
 if TYPE_CHECKING:
     from lakeshelf.config import Project
