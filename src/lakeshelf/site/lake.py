@@ -49,7 +49,8 @@ class VersionView:
 
     @property
     def gate(self) -> str:
-        """pass, warn, fail-free states of its gate: pass | warn | no suite | unpublished."""
+        """Its gate as a badge: pass | warn | no suite | unpublished (a refused publish has no
+        version, so no version shows fail)."""
         if self.record is None:
             return "unpublished"
         state = self.record.gate_state
