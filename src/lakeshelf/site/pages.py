@@ -8,7 +8,6 @@ pages work from ``file://``, any static host and ``lakeshelf ui``.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import re
@@ -132,7 +131,8 @@ def inputs_of(view: LakeView, target: Route) -> Any:
     previous = view.version(name, current.previous) if current.previous is not None else None
     return [
         thresholds,
-        dataclasses.asdict(current.record) if current.record else None,
+        # a registered record never changes: its fingerprint and registration time name it
+        [current.record.fingerprint, current.record.registered_at] if current.record else None,
         current.tags,
         current.kept_by,
         current.operation,
