@@ -183,8 +183,27 @@ class LakeView:
         raise LakeshelfError(f"{name}@{version} is not a version of {name}'s table")
 
     def latest(self, name: str) -> VersionView | None:
-        """The newest published version of ``name``."""
-        return next((v for v in self.versions(name) if v.record is not None), None)
+        """The newest published version of ``name``, from the registry alone (the lake page
+        needs no table's log)."""
+        if name in self._versions:
+            return next((v for v in self._versions[name] if v.record is not None), None)
+        published = self.records.get(name, {})
+        if not published:
+            return None
+        numbers = sorted(published)
+        record = published[numbers[-1]]
+        before = published[numbers[-2]] if len(numbers) > 1 else None
+        return VersionView(
+            dataset=name,
+            version=record.version,
+            committed=record.commit_timestamp,
+            operation="",  # the registry does not record it; versions() reads it from the log
+            record=record,
+            previous=before.version if before else None,
+            schema_changed=bool(before and before.schema_hash != record.schema_hash),
+            tags=_tags_by_version(self.tags, name).get(record.version, []),
+            kept_by=[str(p) for p in self.pins.get((name, record.version), [])],
+        )
 
     def profile(self, name: str, version: int) -> list[ColumnProfile]:
         """The stored profile of one version (empty when none was stored)."""

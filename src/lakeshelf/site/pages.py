@@ -152,7 +152,7 @@ def render_lake(view: LakeView, *, live: bool = False) -> str:
                 "config": config,
                 "latest": latest,
                 "drift": view.drift_state(latest) if latest else None,
-                "tags": sorted(t for v in view.versions(config.name) for t in v.tags),
+                "tags": sorted(t for t, e in view.tags.items() if e.dataset == config.name),
             }
         )
     return _template("lake.html").render(
