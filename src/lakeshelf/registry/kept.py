@@ -4,7 +4,6 @@ rebuilt from its sources). Pure: it is given the registry's records, tags and re
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -38,7 +37,7 @@ def pins_of(
     each release's versions, and every version their lineage reaches (from the registry's
     ``records``, current ``tags`` and ``releases``; :func:`lakeshelf.registry.history.pins` reads
     them)."""
-    inputs_of = {(r.dataset, r.version): _inputs(r.lineage) for r in records}
+    inputs_of = {(r.dataset, r.version): [(d, v) for _, d, v in r.inputs] for r in records}
     roots = [
         (tag, "tag", (event.dataset, int(event.version)))
         for tag, event in sorted(tags.items())
@@ -55,12 +54,6 @@ def pins_of(
             through = None if version == root else f"{root[0]}@{root[1]}"
             kept.setdefault(version, []).append(Pin(name, kind, through))
     return kept
-
-
-def _inputs(lineage: str | None) -> list[tuple[str, int]]:
-    """The input versions a registry record's lineage names."""
-    recorded = json.loads(lineage) if lineage else {}
-    return [(i["dataset"], int(i["version"])) for i in recorded.values()]
 
 
 def _closure(

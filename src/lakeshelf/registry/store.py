@@ -76,6 +76,12 @@ class VersionRecord:
         return json.loads(self.suite_result or "[]")
 
     @property
+    def inputs(self) -> list[tuple[str, str, int]]:
+        """(alias, dataset, version) of every input its lineage records, by alias."""
+        found = json.loads(self.lineage) if self.lineage else {}
+        return [(alias, i["dataset"], int(i["version"])) for alias, i in sorted(found.items())]
+
+    @property
     def gate_state(self) -> str:
         """How it fared at its gate: passed, passed with warnings, or no suite."""
         if not self.suite_name:

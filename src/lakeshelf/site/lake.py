@@ -64,8 +64,7 @@ class VersionView:
     @property
     def inputs(self) -> list[tuple[str, str, int]]:
         """(alias, dataset, version) of every input it was built from."""
-        found = json.loads(self.record.lineage) if self.record and self.record.lineage else {}
-        return [(alias, i["dataset"], int(i["version"])) for alias, i in sorted(found.items())]
+        return self.record.inputs if self.record else []
 
     @property
     def schema(self) -> list[dict[str, Any]]:
@@ -160,7 +159,7 @@ class LakeView:
         found: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
         for by_version in self.records.values():
             for record in by_version.values():
-                for _, dataset, version in _inputs(record):
+                for _, dataset, version in record.inputs:
                     found[(dataset, version)].append((record.dataset, record.version))
         return found
 
@@ -355,11 +354,6 @@ class LakeView:
             tags=tagged.get(entry.version, []),
             kept_by=[str(p) for p in self.pins.get((name, entry.version), [])],
         )
-
-
-def _inputs(record: store.VersionRecord) -> list[tuple[str, str, int]]:
-    found = json.loads(record.lineage) if record.lineage else {}
-    return [(alias, i["dataset"], int(i["version"])) for alias, i in found.items()]
 
 
 def _tags_by_version(tags: dict[str, store.TagEvent], name: str) -> dict[int, list[str]]:

@@ -290,9 +290,7 @@ def _walk(view, start, step, nodes, edges, neighbours) -> None:
 
 def _inputs_of(view: LakeView, key: tuple[str, int]) -> list[tuple[str, int]]:
     record = view.records.get(key[0], {}).get(key[1])
-    if record is None or not record.lineage:
-        return []
-    return [(i["dataset"], int(i["version"])) for i in json.loads(record.lineage).values()]
+    return [(dataset, version) for _, dataset, version in record.inputs] if record else []
 
 
 def _overlaid(
@@ -351,7 +349,6 @@ def _common(view: LakeView, depth: int, title: str) -> dict[str, Any]:
         "paths": {
             "dataset": dataset_path,
             "version": version_path,
-            "compare": compare_path,
             "refused": refused_path,
         },
     }
