@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lakeshelf.errors import (
@@ -48,6 +49,10 @@ class LogListing:
 
     commits: dict[int, float]  # version -> commit file modification time (epoch seconds)
     checkpoints: dict[int, float]  # version -> checkpoint modification time
+    #: version -> what tells this commit file from any other written under its name (the
+    #: object store's ETag, else modification time and size): a table re-created in place
+    #: has the same names and other identities
+    identities: dict[int, str] = field(default_factory=dict)
 
     @property
     def latest(self) -> int:
@@ -83,16 +88,26 @@ def list_log(table: Location) -> LogListing | None:
         entries = table.filesystem().ls(log_dir(table), detail=True)
     except (FileNotFoundError, NotADirectoryError):  # e.g. a path to a file: no table
         return None
+    return log_listing(entries)
+
+
+def log_listing(entries: Iterable[dict[str, Any]]) -> LogListing | None:
+    """The listing made of fsspec listing ``entries`` of the files in a ``_delta_log`` folder;
+    None if they hold no commit."""
     commits: dict[int, float] = {}
     checkpoints: dict[int, float] = {}
+    identities: dict[int, str] = {}
     for entry in entries:
         name = entry["name"].rstrip("/").rsplit("/", 1)[-1]
         mtime = entry_mtime(entry)
         if match := _COMMIT.match(name):
             commits[int(match.group(1))] = mtime
+            identities[int(match.group(1))] = str(
+                entry.get("ETag") or f"{mtime!r}:{entry.get('size')}"
+            )
         elif match := _CHECKPOINT.match(name):
             checkpoints[int(match.group(1))] = mtime
-    return LogListing(commits, checkpoints) if commits else None
+    return LogListing(commits, checkpoints, identities) if commits else None
 
 
 def latest_version(table: Location) -> int:

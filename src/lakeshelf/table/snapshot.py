@@ -10,15 +10,18 @@ and a version whose files were vacuumed is refused rather than read partially.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from lakeshelf.errors import TableNotFoundError, UnsupportedFeatureError, VersionNotFoundError
 from lakeshelf.table.arrow import arrow_table
-from lakeshelf.table.delta_log import list_log, open_table
+from lakeshelf.table.delta_log import LogListing, list_log, log_dir, log_listing, open_table
 from lakeshelf.table.protocol import check_reader_protocol
 from lakeshelf.table.versions import parse_time, readable_version, version_at_time
 
@@ -85,19 +88,30 @@ def resolve_version(
         VersionNotFoundError: the version or timestamp is outside the readable history; the message
             names the versions and times that exist.
     """
+    return _resolved(table, version, timestamp)[0]
+
+
+def _resolved(
+    table: Location,
+    version: int | None,
+    timestamp: str | dt.datetime | None,
+    listing: LogListing | None = None,
+) -> tuple[int, LogListing]:
+    """:func:`resolve_version`, and the log listing it resolved the version in (``listing``
+    if given, else the log listed now)."""
     if version is not None and timestamp is not None:
         raise VersionNotFoundError("give a version or a timestamp, not both")
-    listing = list_log(table)
+    listing = listing or list_log(table)
     if listing is None:
         raise TableNotFoundError(
             f"no Delta table at {table} (no _delta_log with commits): check the path, or write to"
             " it first"
         )
     if version is not None:
-        return readable_version(listing, table.uri, version)
+        return readable_version(listing, table.uri, version), listing
     if timestamp is not None:
-        return version_at_time(listing, table.uri, parse_time(timestamp))
-    return listing.latest
+        return version_at_time(listing, table.uri, parse_time(timestamp)), listing
+    return listing.latest, listing
 
 
 def load_snapshot(
@@ -111,12 +125,52 @@ def load_snapshot(
         UnsupportedFeatureError: the table needs a reader feature lakeshelf does not honour.
         DamagedLogError: the log cannot be replayed safely.
     """
-    resolved = resolve_version(table, version, timestamp)
-    delta_table = open_table(table, resolved)
-    check_reader_protocol(delta_table, table.uri)
-    snapshot = describe(delta_table, table, resolved)
-    _check_files_present(snapshot)
+    # one listing of the whole table serves the log's versions and the data files' presence
+    # (on an object store, a request per listing)
+    present = _files_under(table)
+    log = log_dir(table)
+    in_log = [e for path, e in present.items() if path.rsplit("/", 1)[0] == log]
+    resolved, listing = _resolved(table, version, timestamp, log_listing(in_log))
+    key = (table.uri, resolved, listing.identities.get(resolved, ""))
+    with _DESCRIBED_LOCK:
+        snapshot = _DESCRIBED.get(key) if key[2] else None
+        if snapshot is not None:
+            _DESCRIBED.move_to_end(key)
+    if snapshot is None:
+        delta_table = open_table(table, resolved)
+        check_reader_protocol(delta_table, table.uri)
+        snapshot = describe(delta_table, table, resolved)
+        _remember(key, snapshot)
+    else:
+        snapshot = dataclasses.replace(snapshot, location=table)  # the caller's credentials
+    _check_files_present(snapshot, present)
     return snapshot
+
+
+#: Snapshots described lately, by table, version and the identity of the version's commit file.
+#: A committed version never changes (a table re-created in place has new commit files), so a
+#: process that reads a version again skips replaying its log: on an object store that is a
+#: request per commit file, the largest part of planning a small read (delta-spark keeps its
+#: snapshots for the same reason). Each read still lists the log and the table's files.
+_DESCRIBED: OrderedDict[tuple[str, int, str], Snapshot] = OrderedDict()
+_DESCRIBED_LOCK = threading.Lock()
+#: At most this many snapshots are kept, and none of more than this many files.
+_DESCRIBED_MAX, _DESCRIBED_MAX_FILES = 16, 100_000
+
+
+def forget() -> None:
+    """Drop every kept snapshot (the next read of each version replays its log)."""
+    with _DESCRIBED_LOCK:
+        _DESCRIBED.clear()
+
+
+def _remember(key: tuple[str, int, str], snapshot: Snapshot) -> None:
+    if not key[2] or len(snapshot.files) > _DESCRIBED_MAX_FILES:
+        return
+    with _DESCRIBED_LOCK:
+        _DESCRIBED[key] = snapshot
+        while len(_DESCRIBED) > _DESCRIBED_MAX:
+            _DESCRIBED.popitem(last=False)
 
 
 def describe(delta_table: DeltaTable, table: Location, version: int) -> Snapshot:
@@ -161,14 +215,22 @@ def _partition_column(actions: Any, name: str, physical: str) -> list[Any]:
     return [None] * actions.num_rows
 
 
-def _check_files_present(snapshot: Snapshot) -> None:
-    """Refuse a version whose data files were vacuumed (reading it would fail or be partial)."""
-    if not snapshot.files:
-        return
-    location = snapshot.location
-    present = {
-        location.fsspec_path(p.rstrip("/")) for p in location.filesystem().find(location.uri)
-    }
+def _files_under(table: Location) -> dict[str, dict[str, Any]]:
+    """Every file under the table's folder, by path in the location's form, with its listing
+    entry (empty when there is no such folder)."""
+    location = table
+    try:
+        found = location.filesystem().find(location.uri, detail=True)
+    except (FileNotFoundError, NotADirectoryError):
+        return {}
+    return {location.fsspec_path(p.rstrip("/")): entry for p, entry in found.items()}
+
+
+def _check_files_present(snapshot: Snapshot, present: dict[str, Any]) -> None:
+    """Refuse a version whose data files were vacuumed (reading it would fail or be partial).
+
+    ``present``: the files under the table's folder, by path (:func:`_files_under`).
+    """
     missing = [f.path for f in snapshot.files if f.path not in present]
     if missing:
         raise VersionNotFoundError(
