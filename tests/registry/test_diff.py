@@ -37,6 +37,21 @@ def test_keyed_diff_counts_and_rows(versions, spark):
     assert changed == {2: (5.0, 6.0), 3: (None, None)}
 
 
+def test_keyed_diff_sees_columns_only_one_side_has(versions, spark):
+    # version 2 drops amount and adds tier, set on row 1 only
+    rows = [(1, "ann", "gold"), (2, "bob", None), (3, "cyd", None), (5, "eve", None)]
+    after = spark.createDataFrame(rows, "id INT, name STRING, tier STRING")
+    lakeshelf.write(after, versions, mode="overwrite", schema_mode="overwrite")
+    result = lakeshelf.diff(f"{versions}@1", f"{versions}@2", key="id", spark=spark)
+    # amount was 10.0, 6.0, null, 2.0: three values gone; tier is new on row 1
+    assert result.summary.columns_changed == {"name": 0, "amount": 3, "tier": 1}
+    assert (result.summary.changed, result.summary.unchanged) == (3, 1)
+    changed = {
+        r.id: (r.amount__before, r.amount__after, r.tier__after) for r in result.changed.collect()
+    }
+    assert changed == {1: (10.0, None, "gold"), 2: (6.0, None, None), 5: (2.0, None, None)}
+
+
 def test_unkeyed_diff_compares_whole_rows(versions, spark):
     summary = lakeshelf.diff(f"{versions}@0", f"{versions}@1", spark=spark).summary
     # without a key a changed row is one removed and one added

@@ -3,7 +3,9 @@ rebuild): rows added, removed and, given a key, changed, with per-column change 
 
 With a key, rows are matched by it (a full outer join, one Spark pass for the counts): a row
 whose key is only in the second set is added, only in the first removed, in both with any
-other column different (nulls equal to nulls) changed. Without a key rows are compared as
+other column different (nulls equal to nulls) changed. A column only one side has is null on
+the other, as Delta reads rows written before a column was added: a matched row changed in
+it when its value there is not null. Without a key rows are compared as
 whole values (multisets: a duplicate counts), so a changed row is one removed and one added,
 and a column's count is how many of its values, on either side, have no equal on the other.
 """
@@ -95,13 +97,13 @@ def _keyed(before: DataFrame, after: DataFrame, key: list[str]) -> Diff:
                 f"the key ({', '.join(key)}) is not unique in the {side} version:"
                 f" {duplicated} key value(s) repeat; name columns that identify a row"
             )
-    values = [c for c in before.columns if c in after.columns and c not in key]
-    left = before.select(*key, *(_col(c).alias(f"{c}__before") for c in values)).withColumn(
-        "__in_before", F.lit(True)
-    )
-    right = after.select(*key, *(_col(c).alias(f"{c}__after") for c in values)).withColumn(
-        "__in_after", F.lit(True)
-    )
+    values = [c for c in dict.fromkeys([*before.columns, *after.columns]) if c not in key]
+    left = before.select(
+        *key, *(_value(before, after, c).alias(f"{c}__before") for c in values)
+    ).withColumn("__in_before", F.lit(True))
+    right = after.select(
+        *key, *(_value(after, before, c).alias(f"{c}__after") for c in values)
+    ).withColumn("__in_after", F.lit(True))
     joined = left.join(right, key, "full_outer")
     both = F.col("__in_before").isNotNull() & F.col("__in_after").isNotNull()
     differs = {c: ~_col(f"{c}__before").eqNullSafe(_col(f"{c}__after")) for c in values}
@@ -126,6 +128,16 @@ def _keyed(before: DataFrame, after: DataFrame, key: list[str]) -> Diff:
     removed = before.join(after.select(*key), key, "left_anti")
     changed = joined.where(both & any_differs).drop("__in_before", "__in_after")
     return Diff(summary, added, removed, changed)
+
+
+def _value(side: DataFrame, other: DataFrame, name: str) -> Any:
+    """Column ``name`` of ``side``; null (of ``other``'s type) where only ``other`` has it, as
+    Delta reads rows written before a column was added."""
+    from pyspark.sql import functions as F
+
+    if name in side.columns:
+        return _col(name)
+    return F.lit(None).cast(other.schema[name].dataType)
 
 
 def _col(name: str) -> Any:

@@ -3,7 +3,6 @@ and what changed between two versions."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from lakeshelf.config import project_of
@@ -62,12 +61,11 @@ def lineage(ref: str, conf: str | Project | None = None) -> dict[str, Any]:
 
     def walk(dataset: str, version: int) -> dict[str, Any]:
         record = store.record_of(lake, dataset, version)
-        inputs = json.loads(record.lineage) if record.lineage else {}
         return {
             "dataset": dataset,
             "version": version,
             "fingerprint": record.fingerprint,
-            "inputs": {a: walk(i["dataset"], i["version"]) for a, i in inputs.items()},
+            "inputs": {alias: walk(name, at) for alias, name, at in record.inputs},
         }
 
     pinned = resolve_dataset(ref, project)
