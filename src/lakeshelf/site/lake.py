@@ -27,7 +27,6 @@ from lakeshelf.table import RefusedPublish, history, refused_publishes
 if TYPE_CHECKING:
     from lakeshelf.config import DatasetConfig, Project
     from lakeshelf.registry.profile import ColumnProfile
-    from lakeshelf.table import HistoryEntry
 
 #: How far back the lake page lists refused publishes.
 REFUSED_DAYS = 7
@@ -192,17 +191,9 @@ class LakeView:
         numbers = sorted(published)
         record = published[numbers[-1]]
         before = published[numbers[-2]] if len(numbers) > 1 else None
-        return VersionView(
-            dataset=name,
-            version=record.version,
-            committed=record.commit_timestamp,
-            operation="",  # the registry does not record it; versions() reads it from the log
-            record=record,
-            previous=before.version if before else None,
-            schema_changed=bool(before and before.schema_hash != record.schema_hash),
-            tags=_tags_by_version(self.tags, name).get(record.version, []),
-            kept_by=[str(p) for p in self.pins.get((name, record.version), [])],
-        )
+        # the registry does not record the operation; versions() reads it from the log
+        tagged = _tags_by_version(self.tags, name)
+        return self._view(name, record.version, record.commit_timestamp, "", record, before, tagged)
 
     def profile(self, name: str, version: int) -> list[ColumnProfile]:
         """The stored profile of one version (empty when none was stored)."""
@@ -328,7 +319,12 @@ class LakeView:
         tagged = _tags_by_version(self.tags, name)
         views, previous = [], None
         for entry in entries:
-            views.append(self._view(name, entry, published, previous, tagged))
+            record = published.get(entry.version)
+            views.append(
+                self._view(
+                    name, entry.version, entry.timestamp, entry.operation, record, previous, tagged
+                )
+            )
             if entry.version in published:
                 previous = published[entry.version]
         return list(reversed(views))
@@ -336,23 +332,26 @@ class LakeView:
     def _view(
         self,
         name: str,
-        entry: HistoryEntry,
-        published: dict[int, store.VersionRecord],
+        version: int,
+        committed: str,
+        operation: str,
+        record: store.VersionRecord | None,
         previous: store.VersionRecord | None,
         tagged: dict[int, list[str]],
     ) -> VersionView:
-        record = published.get(entry.version)
+        """Commit ``version`` of ``name``: its registry ``record`` (None if unpublished) and the
+        published ``previous`` one; ``committed`` is used when there is no record."""
         changed = bool(record and previous and record.schema_hash != previous.schema_hash)
         return VersionView(
             dataset=name,
-            version=entry.version,
-            committed=record.commit_timestamp if record else entry.timestamp,
-            operation=entry.operation,
+            version=version,
+            committed=record.commit_timestamp if record else committed,
+            operation=operation,
             record=record,
             previous=previous.version if previous and record else None,
             schema_changed=changed,
-            tags=tagged.get(entry.version, []),
-            kept_by=[str(p) for p in self.pins.get((name, entry.version), [])],
+            tags=tagged.get(version, []),
+            kept_by=[str(p) for p in self.pins.get((name, version), [])],
         )
 
 
