@@ -132,10 +132,7 @@ def load_snapshot(
     in_log = [e for path, e in present.items() if path.rsplit("/", 1)[0] == log]
     resolved, listing = _resolved(table, version, timestamp, log_listing(in_log))
     key = (table.uri, resolved, listing.identities.get(resolved, ""))
-    with _DESCRIBED_LOCK:
-        snapshot = _DESCRIBED.get(key) if key[2] else None
-        if snapshot is not None:
-            _DESCRIBED.move_to_end(key)
+    snapshot = _kept(key)
     if snapshot is None:
         delta_table = open_table(table, resolved)
         check_reader_protocol(delta_table, table.uri)
@@ -162,6 +159,17 @@ def forget() -> None:
     """Drop every kept snapshot (the next read of each version replays its log)."""
     with _DESCRIBED_LOCK:
         _DESCRIBED.clear()
+
+
+def _kept(key: tuple[str, int, str]) -> Snapshot | None:
+    """The snapshot kept under ``key`` (None without one, or without the commit's identity)."""
+    if not key[2]:
+        return None
+    with _DESCRIBED_LOCK:
+        snapshot = _DESCRIBED.get(key)
+        if snapshot is not None:
+            _DESCRIBED.move_to_end(key)
+        return snapshot
 
 
 def _remember(key: tuple[str, int, str], snapshot: Snapshot) -> None:
@@ -218,12 +226,11 @@ def _partition_column(actions: Any, name: str, physical: str) -> list[Any]:
 def _files_under(table: Location) -> dict[str, dict[str, Any]]:
     """Every file under the table's folder, by path in the location's form, with its listing
     entry (empty when there is no such folder)."""
-    location = table
     try:
-        found = location.filesystem().find(location.uri, detail=True)
+        found = table.filesystem().find(table.uri, detail=True)
     except (FileNotFoundError, NotADirectoryError):
         return {}
-    return {location.fsspec_path(p.rstrip("/")): entry for p, entry in found.items()}
+    return {table.fsspec_path(p.rstrip("/")): entry for p, entry in found.items()}
 
 
 def _check_files_present(snapshot: Snapshot, present: dict[str, Any]) -> None:
