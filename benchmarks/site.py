@@ -2,9 +2,10 @@
 
 The lake is synthetic where only its size matters and real where the pages read it: each
 dataset's table has a real Delta log of 1,000 commits (commit files; the site never reads a data
-file), the registry's versions and profiles are real registry tables written in bulk, and each
-version's profile is a real one (DataSketches KLL sketches, the format Spark writes, of a fresh
-draw per version; no Spark is needed). Measured: a cold ``site build``, a rebuild after one
+file), the registry's versions, profiles and recorded drift are real registry tables written in
+bulk (the drift by the function each publish calls), and each version's profile is a real one
+(DataSketches KLL sketches, the format Spark writes, of a fresh draw per version; no Spark is
+needed). Measured: a cold ``site build``, a rebuild after one
 more version is published, and the lake page opening in Chromium.
 
 ``python -m benchmarks.site`` runs it alone; ``make bench`` runs it with the rest.
@@ -59,7 +60,21 @@ def make_lake(root: Path, datasets: int, versions: int):
     store._append(
         store.profiles_table(lake), columns, store.ColumnProfile, partition_by=["dataset"]
     )
+    _record_drift(project, names)
     return project
+
+
+def _record_drift(project, names: list[str]) -> None:
+    """Each version's drift against the one before it, as each publish records it (one commit
+    per dataset here, a process per core)."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from lakeshelf.observe.recorded import record_drift
+
+    with ProcessPoolExecutor(os.cpu_count() or 1, mp_context=get_context("spawn")) as pool:
+        for _ in pool.map(record_drift, [project] * len(names), names):
+            pass
 
 
 def _profile(name: str, version: int, rng) -> list:
@@ -214,12 +229,14 @@ def _record(project, name: str, version: int, stamp: str) -> dict:
 
 def publish_one_more(project, name: str, version: int, rng) -> None:
     """Version ``version`` of ``name``: its commit, its registry record and its profile."""
+    from lakeshelf.observe.recorded import record_drift
     from lakeshelf.registry import store
 
     (stamp,) = _write_log(Path(project.table_uri(name)), version + 1, first=version)
     lake = project.lake_location
     store.register(lake, store.VersionRecord(**_record(project, name, version, stamp)))
     store.register_profile(lake, name, version, _profile(name, version, rng))
+    record_drift(project, name)
 
 
 def lake_page_seconds(index: Path) -> float:

@@ -167,3 +167,22 @@ def test_python_api_profile_drift_and_metrics(orders):
         "value",
     ]
     assert frame["value"].tolist() == [300, 600]
+
+
+def test_each_publish_records_its_drift_against_the_version_before(orders):
+    """The second ingest records orders@1 against orders@0: the statistics drift computes."""
+    from lakeshelf.observe.drift import column_metrics
+    from lakeshelf.registry import store
+
+    recorded = store.drift_metrics(orders.lake_location, "orders")
+    assert sorted(recorded) == [1]  # the first version has nothing before it
+    by_column = {row.column: row for row in recorded[1]}
+    stored = {(p.version, p.column): p for p in profiles(orders.lake_location, "orders")}
+    # every column both versions have (ingest's own too: what is ignored is judged when read)
+    assert sorted(by_column) == sorted(
+        c for v, c in stored if v == 1 and stored[(v, c)].kind != "other"
+    )
+    for column, row in by_column.items():
+        assert row.reference == 0
+        expected = column_metrics(stored[(0, column)], stored[(1, column)])
+        assert {k: v for k, v in row.statistics.items() if k in expected} == expected

@@ -149,12 +149,12 @@ def optimize(
 ) -> None:
     """Compact the dataset's small files into fewer, larger ones (same rows, a new version)."""
     from lakeshelf.config import load_project
-    from lakeshelf.registry import optimize_dataset
+    from lakeshelf.pipeline.by_table import optimize_registered
     from lakeshelf.session import spark_session
 
     project = load_project(conf)
     columns = [c.strip() for c in z_order.split(",") if c.strip()] if z_order else None
-    result = optimize_dataset(
+    result = optimize_registered(
         project,
         dataset,
         lambda: spark_session(conf=project.lake.spark),

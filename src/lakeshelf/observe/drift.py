@@ -160,9 +160,15 @@ def drift(
     *,
     reference_name: str = "reference",
     current_name: str = "current",
+    statistics: dict[str, dict[str, float | None]] | None = None,
 ) -> DriftReport:
-    """Compare two versions' profiles column by column (see the module docstring)."""
+    """Compare two versions' profiles column by column (see the module docstring).
+
+    ``statistics``: the columns' :func:`column_metrics` computed before (recorded at publish,
+    :mod:`lakeshelf.observe.recorded`), by column; a column missing there is computed.
+    """
     thresholds = thresholds or Thresholds()
+    known = statistics or {}
     before = {p.column: p for p in reference}
     after = {p.column: p for p in current}
     columns = []
@@ -191,17 +197,34 @@ def drift(
                 )
             )
         else:
-            columns.append(column_drift(a, b, thresholds))
+            columns.append(column_drift(a, b, thresholds, known.get(name)))
     return DriftReport(reference_name, current_name, columns, thresholds.share)
 
 
-def column_drift(a: ColumnProfile, b: ColumnProfile, thresholds: Thresholds) -> ColumnDrift:
-    """Drift of one column present in both versions."""
+def comparable(a: ColumnProfile, b: ColumnProfile) -> bool:
+    """True when drift statistics apply to a column present in both versions."""
+    return a.kind == b.kind and a.kind != "other"
+
+
+def column_metrics(a: ColumnProfile, b: ColumnProfile) -> dict[str, float | None]:
+    """The drift statistics of a :func:`comparable` column, by name: psi, js, wasserstein, ks
+    and ks_p_value for numbers; psi, js and chisquare_p_value for categories."""
+    return _numeric(a, b) if a.kind == "numeric" else _categorical(a, b)
+
+
+def column_drift(
+    a: ColumnProfile,
+    b: ColumnProfile,
+    thresholds: Thresholds,
+    statistics: dict[str, float | None] | None = None,
+) -> ColumnDrift:
+    """Drift of one column present in both versions (from ``statistics`` when given, the
+    column's :func:`column_metrics`)."""
     nulls = {"null_rate_reference": a.null_rate, "null_rate_current": b.null_rate}
-    if a.kind != b.kind or a.kind == "other":
+    if not comparable(a, b):
         status = "retyped" if a.kind != b.kind else "not comparable"
         return ColumnDrift(a.column, b.type, status, None, None, None, False, **nulls)
-    metrics = _numeric(a, b) if a.kind == "numeric" else _categorical(a, b)
+    metrics = _applicable(a.kind, statistics) if statistics else column_metrics(a, b)
     rule = thresholds.columns.get(a.column, ColumnRule())
     method = rule.method or _default_method(a, thresholds)
     allowed = NUMERIC_METHODS if a.kind == "numeric" else CATEGORICAL_METHODS
@@ -221,6 +244,17 @@ def column_drift(a: ColumnProfile, b: ColumnProfile, thresholds: Thresholds) -> 
     return ColumnDrift(
         a.column, b.type, "compared", method, statistic, threshold, drifted, **metrics, **nulls
     )
+
+
+_APPLICABLE = {
+    "numeric": ("psi", "js", "wasserstein", "ks", "ks_p_value"),
+    "categorical": ("psi", "js", "chisquare_p_value"),
+}
+
+
+def _applicable(kind: str, statistics: dict[str, float | None]) -> dict[str, float | None]:
+    """The statistics that apply to a column of ``kind`` (a stored row holds all names)."""
+    return {name: statistics.get(name) for name in _APPLICABLE[kind]}
 
 
 def _default_method(reference: ColumnProfile, thresholds: Thresholds) -> str:
@@ -366,20 +400,31 @@ def distribution_bars(
         return [n.strip('"') for n in names], [c / total for c in counts]
     if profile.kind != "numeric":
         return [], []
-    values, weights = distribution(profile)
-    if not len(values):
+    sketch = _sketch(profile.kll)
+    if sketch is None:
         return [], []
-    both = [values] + (
-        [distribution(other)[0]] if other is not None and other.kind == "numeric" else []
+    both = [sketch] + (
+        [_sketch(other.kll)] if other is not None and other.kind == "numeric" else []
     )
-    low = min(float(v.min()) for v in both if len(v))
-    high = max(float(v.max()) for v in both if len(v))
+    low = min(s.get_min_value() for s in both if s is not None)
+    high = max(s.get_max_value() for s in both if s is not None)
+    # the sketch's own mass function (C++): the shares of (-inf, b1], (b1, b2], ..., as
+    # _bin_shares gives them from the decoded items, without decoding them
     if high == low:
-        return [low, high], [float(s) for s in _bin_shares(values, weights, np.array([low]))]
+        return [low, high], [float(s) for s in sketch.get_pmf([low], inclusive=True)]
     bounds = np.linspace(low, high, 31)
-    shares = _bin_shares(values, weights, bounds[1:-1])
+    shares = sketch.get_pmf(bounds[1:-1].tolist(), inclusive=True)
     centres = (bounds[:-1] + bounds[1:]) / 2
-    return [float(c) for c in centres], [float(s) for s in shares]
+    return centres.tolist(), [float(s) for s in shares]
+
+
+@functools.lru_cache(maxsize=8192)
+def _sketch(kll: bytes | None) -> Any:
+    """A numeric column's KLL sketch, decoded once per process (None when empty)."""
+    from datasketches import kll_doubles_sketch
+
+    sketch = kll_doubles_sketch.deserialize(kll) if kll else None
+    return None if sketch is None or sketch.is_empty() else sketch
 
 
 def _psi(pa: np.ndarray, pb: np.ndarray) -> float:
@@ -391,18 +436,21 @@ def _psi(pa: np.ndarray, pb: np.ndarray) -> float:
 
 def category_counts(a: ColumnProfile, b: ColumnProfile) -> tuple[list[str], list[int], list[int]]:
     """Categories of either version's top values plus "other", and each version's counts."""
-    top_a, top_b = dict(_keyed(a.top)), dict(_keyed(b.top))
+    top_a, top_b = dict(_keyed(a.top_values)), dict(_keyed(b.top_values))
     names = list(dict.fromkeys([*top_a, *top_b]))
     counts_a = [top_a.get(n, 0) for n in names] + [a.other_count]
     counts_b = [top_b.get(n, 0) for n in names] + [b.other_count]
     return [*names, "other"], counts_a, counts_b
 
 
-def _keyed(top: list[tuple[Any, int]]) -> list[tuple[str, int]]:
-    """Top values keyed by their JSON text (so 1, "1" and true stay apart)."""
+@functools.lru_cache(maxsize=8192)
+def _keyed(top_values: str | None) -> tuple[tuple[str, int], ...]:
+    """A profile's top values (its ``top_values`` JSON) keyed by their JSON text, so 1, "1" and
+    true stay apart; kept for the next caller, as pages compare each version twice."""
     import json
 
-    return [(json.dumps(value), count) for value, count in top]
+    top = json.loads(top_values or "[]")
+    return tuple((json.dumps(value), int(count)) for value, count in top)
 
 
 def _sampled_share(profile: ColumnProfile) -> float:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lakeshelf.errors import ConfigError
+from lakeshelf.observe.recorded import record_drift
 from lakeshelf.pipeline.restore import restore_dataset
 from lakeshelf.registry import dataset_of, optimize_dataset
 from lakeshelf.table import OptimizeResult, optimize, restore, undo_doubled_compaction
@@ -90,7 +91,24 @@ def optimize_table(
     why = "compacting it outside its project would leave its latest publish unregistered"
     project = _project_holding(table, dataset, conf, why, f"lakeshelf optimize {dataset}")
     target_mb = None if target_size is None else max(1, target_size // (1024 * 1024))
-    return optimize_dataset(project, dataset, spark, z_order=z_order, target_file_mb=target_mb)
+    return optimize_registered(project, dataset, spark, z_order=z_order, target_file_mb=target_mb)
+
+
+def optimize_registered(
+    project: Project,
+    dataset: str,
+    spark: SparkSession | Callable[[], SparkSession],
+    *,
+    z_order: list[str] | None = None,
+    target_file_mb: int | None = None,
+) -> OptimizeResult:
+    """:func:`lakeshelf.registry.optimize_dataset`, with the compacted version's drift recorded
+    as a publish records it (:func:`lakeshelf.observe.recorded.record_drift`)."""
+    result = optimize_dataset(
+        project, dataset, spark, z_order=z_order, target_file_mb=target_file_mb
+    )
+    record_drift(project, dataset)
+    return result
 
 
 def _project_holding(table: Location, dataset: str, conf: Any, why: str, command: str) -> Project:

@@ -27,6 +27,7 @@ from lakeshelf.errors import ConfigError, DataRejectedError, LakeshelfError
 from lakeshelf.faults import crash_point
 from lakeshelf.gate import dataset_suite
 from lakeshelf.observe.checks import publish_audit
+from lakeshelf.observe.recorded import record_drift
 from lakeshelf.pipeline import reasons
 from lakeshelf.pipeline.ledger import batch_files, read_ledger
 from lakeshelf.pipeline.lineage_events import publish_run
@@ -168,6 +169,7 @@ def _ingest(
     # also registers a version committed by a run that died before registering it
     session = spark or (lambda: spark_session(conf=project.lake.spark))
     register_pending(project, name, session)
+    record_drift(project, name)
     batch.result.seconds = time.perf_counter() - start
     return batch.result
 

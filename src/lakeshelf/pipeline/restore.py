@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from lakeshelf.errors import ConfigError
 from lakeshelf.gate import dataset_suite, enforce, run_suite
+from lakeshelf.observe.recorded import record_drift
 from lakeshelf.pipeline.lineage_events import publish_run
 from lakeshelf.registry import Resolved, parse_ref, register_pending, resolve_dataset
 from lakeshelf.table import restore
@@ -65,4 +66,5 @@ def _restore(project: Project, pinned: Resolved, spark: SparkSession | None) -> 
     version = restore(pinned.location, version=pinned.version, metadata=metadata)
     dataset = pinned.dataset or ""
     register_pending(project, dataset, spark or (lambda: spark_session(conf=project.lake.spark)))
+    record_drift(project, dataset)
     return RestoreResult(pinned, version, suite["name"] if suite else None)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from lakeshelf.errors import ConfigError
 from lakeshelf.observe.checks import publish_audit
+from lakeshelf.observe.recorded import record_drift
 from lakeshelf.pipeline.compute import (
     ResolvedInput,
     compute,
@@ -118,6 +119,7 @@ def _build(
     rows = (record.rows if record else None) or 0
     say(f"registering {name}@{version}")
     register_pending(project, name, spark)
+    record_drift(project, name)
     return BuildResult(name, table.uri, version, inputs, rows, time.perf_counter() - start)
 
 

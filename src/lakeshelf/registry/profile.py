@@ -21,6 +21,7 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from lakeshelf import timestamps
@@ -67,7 +68,7 @@ class ColumnProfile:
         """Share of rows that are null (0 for an empty version)."""
         return self.null_count / self.row_count if self.row_count else 0.0
 
-    @property
+    @cached_property  # a frozen dataclass may cache: the value lands in the instance's dict
     def top(self) -> list[tuple[Any, int]]:
         """The most frequent values with their counts."""
         return [(value, int(count)) for value, count in json.loads(self.top_values or "[]")]

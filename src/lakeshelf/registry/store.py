@@ -6,7 +6,10 @@ was committed, its size, schema, content fingerprint, quality-suite result and l
 latest event. ``<lake>/_registry/releases`` holds releases: a named set of dataset versions
 written in one commit, and their removals. ``<lake>/_registry/profiles`` holds one row per
 dataset, version and column: the version's profile with its sketches
-(:mod:`lakeshelf.registry.profile`), partitioned by dataset.
+(:mod:`lakeshelf.registry.profile`), partitioned by dataset. ``<lake>/_registry/drift`` holds
+the drift statistics of each published version against the published version before it, one
+row per column both have (:mod:`lakeshelf.observe.recorded` writes them), partitioned by
+dataset.
 All are ordinary Delta tables, so the registry itself is versioned and auditable.
 They are tiny and written by delta-rs directly (no Spark job per record), through the same
 exactly-once commit loop as table writes; registration of a dataset version is idempotent
@@ -118,6 +121,34 @@ class ReleaseEntry:
     user: str
 
 
+@dataclass(frozen=True)
+class DriftMetrics:
+    """The drift statistics of one column of ``dataset@version`` against ``@reference`` (the
+    published version before it). Statistics only: whether they count as drift is judged when
+    they are read, by the thresholds configured then (:func:`lakeshelf.observe.drift.drift`)."""
+
+    dataset: str
+    version: int
+    reference: int
+    column: str
+    psi: float | None
+    js: float | None
+    wasserstein: float | None
+    ks: float | None
+    ks_p_value: float | None
+    chisquare_p_value: float | None
+    recorded_at: str
+
+    @property
+    def statistics(self) -> dict[str, float | None]:
+        """The statistics by name, as :func:`lakeshelf.observe.drift.column_metrics` gives them."""
+        return {name: getattr(self, name) for name in STATISTICS}
+
+
+#: The drift statistics a :class:`DriftMetrics` row holds.
+STATISTICS = ("psi", "js", "wasserstein", "ks", "ks_p_value", "chisquare_p_value")
+
+
 def versions_table(lake: Location) -> Location:
     """Location of the versions table."""
     return lake.child(REGISTRY_DIR, "versions")
@@ -136,6 +167,11 @@ def releases_table(lake: Location) -> Location:
 def profiles_table(lake: Location) -> Location:
     """Location of the profiles table."""
     return lake.child(REGISTRY_DIR, "profiles")
+
+
+def drift_table(lake: Location) -> Location:
+    """Location of the drift-metrics table."""
+    return lake.child(REGISTRY_DIR, "drift")
 
 
 def register_profile(lake: Location, dataset: str, version: int, rows: list[ColumnProfile]) -> bool:
@@ -184,6 +220,50 @@ def profiles(
 
 
 _PROFILE_FIELDS = [f.name for f in fields(ColumnProfile)]
+
+
+def register_drift(lake: Location, dataset: str, rows: list[DriftMetrics]) -> bool:
+    """Append the drift rows of ``dataset``'s versions up to the newest in ``rows`` in one commit,
+    unless a commit already recorded that far; True if appended."""
+    from deltalake.transaction import Transaction
+
+    table = drift_table(lake)
+    app = f"lakeshelf-drift/{dataset}"
+    newest = max((row.version for row in rows), default=-1)
+    if not rows or _txn_version(table, app) >= newest:
+        return False
+    _append(
+        table,
+        [asdict(row) for row in rows],
+        DriftMetrics,
+        Transaction(app, newest),
+        done_elsewhere=lambda: _txn_version(table, app) >= newest,
+        partition_by=["dataset"],
+    )
+    return True
+
+
+def drift_metrics(lake: Location, dataset: str) -> dict[int, list[DriftMetrics]]:
+    """The recorded drift rows of ``dataset`` by version (only its partition is read)."""
+    table = drift_table(lake)
+    if latest_version(table) < 0:
+        return {}
+    snapshot = load_snapshot(table)
+    files = [f for f in snapshot.files if f.partition_values.get("dataset") == dataset]
+    found: dict[int, list[DriftMetrics]] = {}
+    for row in snapshot_arrow(dataclasses.replace(snapshot, files=files)).to_pylist():
+        found.setdefault(row["version"], []).append(
+            DriftMetrics(**{n: row.get(n) for n in _DRIFT_FIELDS})
+        )
+    return found
+
+
+def recorded_drift_through(lake: Location, dataset: str) -> int:
+    """The newest version of ``dataset`` whose drift is recorded (-1: none)."""
+    return _txn_version(drift_table(lake), f"lakeshelf-drift/{dataset}")
+
+
+_DRIFT_FIELDS = [f.name for f in fields(DriftMetrics)]
 _SKETCHES = ("kll", "hll", "top_sketch")
 
 

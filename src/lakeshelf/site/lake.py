@@ -116,6 +116,7 @@ class LakeView:
         self.drift_states = dict(drift_states or {})
         self.lake = project.lake_location
         self._profiles: dict[str, dict[int, list[ColumnProfile]]] = {}
+        self._recorded: dict[str, dict[int, list[store.DriftMetrics]]] = {}
         self._drift: dict[tuple[str, int, int], DriftReport | None] = {}
         self._versions: dict[str, list[VersionView]] = {}
         self._thresholds: dict[str, Thresholds] = {}
@@ -218,7 +219,8 @@ class LakeView:
         return self._thresholds_keys[name]
 
     def drift(self, name: str, reference: int, current: int) -> DriftReport | None:
-        """Drift of ``current`` against ``reference`` from stored profiles; None without them."""
+        """Drift of ``current`` against ``reference`` from stored profiles, with the statistics
+        recorded at publish where the pair has them; None without both profiles."""
         key = (name, reference, current)
         if key not in self._drift:
             before, after = self.profile(name, reference), self.profile(name, current)
@@ -229,11 +231,22 @@ class LakeView:
                     self.thresholds(name),
                     reference_name=f"{name}@{reference}",
                     current_name=f"{name}@{current}",
+                    statistics=self.recorded_statistics(name, reference, current),
                 )
                 if before and after
                 else None
             )
         return self._drift[key]
+
+    def recorded_statistics(
+        self, name: str, reference: int, current: int
+    ) -> dict[str, dict[str, float | None]]:
+        """The drift statistics of ``current`` against ``reference`` recorded at publish, by
+        column (empty when that pair has none)."""
+        if name not in self._recorded:
+            self._recorded[name] = store.drift_metrics(self.lake, name)
+        rows = self._recorded[name].get(current, [])
+        return {row.column: row.statistics for row in rows if row.reference == reference}
 
     def drift_from_previous(self, view: VersionView) -> DriftReport | None:
         """Drift of a published version against the published version before it."""

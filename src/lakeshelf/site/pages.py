@@ -9,7 +9,6 @@ pages work from ``file://``, any static host and ``lakeshelf ui``.
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from lakeshelf import timestamps
 from lakeshelf.errors import LakeshelfError
 from lakeshelf.observe.drift import distribution_bars
+from lakeshelf.site.markup import FILTERS
 
 if TYPE_CHECKING:
     import jinja2
@@ -355,25 +355,22 @@ def _common(view: LakeView, depth: int, title: str) -> dict[str, Any]:
 
 
 def _json(data: Any) -> str:
-    """JSON safe inside a ``<script type="application/json">`` element."""
-    text = json.dumps(_finite(data), default=str, allow_nan=False)
+    """JSON safe inside a ``<script type="application/json">`` element (NaN and infinities as
+    null, anything else unknown as its text).
+
+    orjson: several times the standard library's speed, which a site embedding data in 100,000
+    pages feels; it writes NaN and infinities as null itself.
+    """
+    import orjson
+
+    options = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+    text = orjson.dumps(data, default=str, option=options).decode("utf-8")
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _pretty(data: Any) -> str:
     """Indented JSON for people (autoescaped where it is shown)."""
     return json.dumps(data, indent=2, default=str)
-
-
-def _finite(data: Any) -> Any:
-    """``data`` with NaN and infinities as None (JSON has neither)."""
-    if isinstance(data, float):
-        return data if math.isfinite(data) else None
-    if isinstance(data, dict):
-        return {k: _finite(v) for k, v in data.items()}
-    if isinstance(data, (list, tuple)):
-        return [_finite(v) for v in data]
-    return data
 
 
 @cache
@@ -386,8 +383,10 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
+        auto_reload=False,  # the package's templates do not change while it runs
     )
     environment.filters["utc"] = timestamps.display
+    environment.filters.update(FILTERS)
     return environment
 
 
