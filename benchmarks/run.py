@@ -486,23 +486,24 @@ def small_appends(spark, work: Path, appends: int, rounds: int) -> list[tuple[st
     rows = [(i, i * 2) for i in range(10)]
     frame = spark.createDataFrame(rows, "id long, v long")
     arrow = pa.table({"id": [r[0] for r in rows], "v": [r[1] for r in rows]})
-    ours_table, theirs_table = str(work / "append-ours"), str(work / "append-delta-rs")
-    lakeshelf.write(frame, ours_table)
-    write_deltalake(theirs_table, arrow)
-    append = paired(
-        lambda: write_deltalake(theirs_table, arrow, mode="append"),
-        lambda: lakeshelf.write(frame, ours_table),
-        max(rounds, 10),
+    ours, from_spark, theirs = (
+        str(work / name) for name in ("append-ours", "append-spark", "append-delta-rs")
     )
+    lakeshelf.write(arrow, ours)
+    lakeshelf.write(frame, from_spark)
+    write_deltalake(theirs, arrow)
+    direct = lambda: write_deltalake(theirs, arrow, mode="append")  # noqa: E731
+    rounds = max(rounds, 10)
+    append = paired(direct, lambda: lakeshelf.write(arrow, ours), rounds)
+    spark_append = paired(direct, lambda: lakeshelf.write(frame, from_spark), rounds)
     spark_floor = paired(
-        lambda: write_deltalake(theirs_table, arrow, mode="append"),
-        lambda: frame.write.mode("append").parquet(str(work / "append-plain")),
-        max(rounds, 10),
+        direct, lambda: frame.write.mode("append").parquet(str(work / "append-plain")), rounds
     )
     return [
         (f"{appends} appends of 10 rows, read latest vs one file (before optimize)", *before),
         (f"{appends} appends of 10 rows, read latest vs one file (after optimize)", *after),
-        ("10-row append: lakeshelf.write vs deltalake.write_deltalake", *append),
+        ("10-row append (Arrow rows): lakeshelf.write vs deltalake.write_deltalake", *append),
+        ("10-row append (Spark DataFrame): lakeshelf.write vs write_deltalake", *spark_append),
         (
             "10-row append, the Spark floor: df.write.parquet vs deltalake.write_deltalake",
             *spark_floor,

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import os
 
     import pandas as pd
+    import pyarrow as pa
     from pyspark.sql import DataFrame, SparkSession
 
     from lakeshelf.config import Project
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 
 def write(
-    df: DataFrame,
+    df: DataFrame | pa.Table | pd.DataFrame,
     uri: str | os.PathLike[str],
     *,
     mode: str = "append",
@@ -41,7 +42,10 @@ def write(
 ) -> int:
     """Write ``df`` as one new version of the Delta table at ``uri``; return the version.
 
-    See :func:`lakeshelf.table.write` for the arguments and errors.
+    ``df`` is a Spark DataFrame, or rows already in Python (a pyarrow Table or RecordBatchReader,
+    a pandas DataFrame), which the driver writes with pyarrow, without a Spark job: a small
+    append costs about what a direct delta-rs commit does. See :func:`lakeshelf.table.write`
+    for the arguments and errors.
     """
     return tables.write(
         df,

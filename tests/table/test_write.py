@@ -204,3 +204,83 @@ def test_writes_above_the_small_write_size_keep_spark_s_parallelism(spark, table
     finally:
         spark.conf.unset("spark.lakeshelf.write.smallWriteBytes")
     assert len(DeltaTable(table).file_uris()) == 3 + 2
+
+
+def test_arrow_rows_append_to_a_spark_written_table_without_a_spark_job(spark, table):
+    """Rows already in Python are written by the driver: one file, no Spark job, and the
+    version reads back the same through lakeshelf, delta-spark's format and delta-rs."""
+    import pyarrow as pa
+
+    lakeshelf.write(spark.range(5).selectExpr("id", "if(id > 9, NULL, id * 2) AS v"), table)
+    rows = pa.table({"id": pa.array([10, 11, 12], pa.int64()), "v": pa.array([20, None, 24])})
+    tracker = spark.sparkContext.statusTracker()
+    jobs_before = len(tracker.getJobIdsForGroup(None))
+    version = lakeshelf.write(rows, table)
+    assert len(tracker.getJobIdsForGroup(None)) == jobs_before  # the driver wrote it
+    assert version == 1
+    added = referenced(table, 1) - referenced(table, 0)
+    assert len(added) == 1
+    expected = [(i, i * 2) for i in range(5)] + [(10, 20), (11, None), (12, 24)]
+    assert sorted(tuple(r) for r in lakeshelf.read(table, spark=spark).collect()) == sorted(
+        expected, key=lambda r: r[0]
+    )
+    by_format = spark.read.format("delta").option("versionAsOf", 1).load(table)
+    assert sorted(tuple(r) for r in by_format.collect()) == sorted(expected, key=lambda r: r[0])
+    assert DeltaTable(table).to_pyarrow_table().num_rows == 8
+    assert commit_info(table, 1)["lakeshelf"]["metrics"]["numOutputRows"] == 3
+
+
+def test_pandas_rows_go_to_their_partitions_in_the_table_s_types(spark, table):
+    import pandas as pd
+
+    lakeshelf.write(
+        spark.range(4).selectExpr("cast(id AS int) AS part", "if(id > 9, NULL, string(id)) AS s"),
+        table,
+        partition_by="part",
+    )
+    lakeshelf.write(pd.DataFrame({"part": [1, 1, 2], "s": ["x", "y", None]}), table)
+    added = referenced(table, 1) - referenced(table, 0)
+    assert sorted(os.path.basename(os.path.dirname(p)) for p in added) == ["part=1", "part=2"]
+    frame = lakeshelf.read(table, spark=spark)
+    assert dict(frame.dtypes) == {"part": "int", "s": "string"}  # int64 rows, int column
+    assert sorted(tuple(r) for r in frame.where("part = 1").collect()) == [
+        (1, "1"),
+        (1, "x"),
+        (1, "y"),
+    ]
+    assert [tuple(r) for r in frame.where("part = 2 AND s IS NULL").collect()] == [(2, None)]
+
+
+def test_arrow_rows_that_do_not_fit_the_table_are_refused_before_anything_is_written(spark, table):
+    import pyarrow as pa
+
+    from lakeshelf.errors import SchemaMismatchError
+
+    lakeshelf.write(spark.range(3).selectExpr("id", "cast(id AS string) AS s"), table)
+    before = parquet_files(table)
+    with pytest.raises(SchemaMismatchError, match="schema"):
+        lakeshelf.write(pa.table({"id": [1], "s": [1.5], "extra": [True]}), table)
+    with pytest.raises(SchemaMismatchError, match="do not fit"):
+        lakeshelf.write(pa.table({"id": ["not a number"], "s": ["a"]}), table)
+    with pytest.raises(SchemaMismatchError, match="null"):  # id is NOT NULL
+        lakeshelf.write(pa.table({"id": pa.array([None], pa.int64()), "s": ["a"]}), table)
+    assert parquet_files(table) == before and DeltaTable(table).version() == 0
+
+
+def test_arrow_rows_are_audited_and_committed_exactly_once(spark, table):
+    import pyarrow as pa
+
+    from lakeshelf.errors import GateFailedError
+
+    rows = pa.table({"id": pa.array([1, 2], pa.int64())})
+
+    def refuse(staged):
+        assert staged.count() == 2  # the audit sees exactly the staged rows, through Spark
+        raise GateFailedError("refused")
+
+    with pytest.raises(GateFailedError):
+        lakeshelf.write(rows, table, audit=refuse)
+    assert not os.path.exists(os.path.join(table, "_delta_log"))
+    assert glob.glob(f"{table}/_refused/*/*.parquet")
+    assert lakeshelf.write(rows, table, app_transaction=("feed", 7), audit=lambda s: {"ok": 1}) == 0
+    assert DeltaTable(table).transaction_version("feed") == 7

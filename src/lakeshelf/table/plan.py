@@ -62,8 +62,14 @@ def plan_write(
     mode: str,
     partition_by: list[str] | str | None,
     schema_mode: str | None,
+    *,
+    takes_table_types: bool = False,
 ) -> WritePlan:
     """Check a write of data with ``data_schema`` against ``table``.
+
+    ``takes_table_types``: the data is cast to the table's column types where it has exactly
+    the table's columns (rows from Python, whose integer widths and time units are the
+    library's, not the user's choice); its values are checked when cast.
 
     Raises:
         SchemaMismatchError: bad mode, or the data does not fit the schema or partitioning.
@@ -83,7 +89,7 @@ def plan_write(
     if existing is not None:
         check_writer_protocol(existing, table.uri, mode)
         target_schema, partitions = _target_layout(
-            existing, data_schema, mode, partitions, schema_mode
+            existing, data_schema, mode, partitions, schema_mode, takes_table_types
         )
         replaces = mode == "overwrite" and (
             partitions != list(existing.metadata().partition_columns)
@@ -114,6 +120,7 @@ def _target_layout(
     mode: str,
     partitions: list[str],
     schema_mode: str | None,
+    takes_table_types: bool = False,
 ) -> tuple[StructType, list[str]]:
     """The schema and partitioning the table has after this write; refuse what does not fit."""
     from pyspark.sql.types import StructField, StructType
@@ -121,6 +128,8 @@ def _target_layout(
     current = to_spark(table.schema().to_json())
     current_parts = list(table.metadata().partition_columns)
     replacing = mode == "overwrite" and schema_mode == "overwrite"
+    if takes_table_types and not replacing and set(data_schema.names) == set(current.names):
+        data_schema = current
     if partitions and partitions != current_parts and not replacing:
         raise SchemaMismatchError(
             f"the table is partitioned by {current_parts}, the write asks for {partitions};"

@@ -8,7 +8,8 @@ The protocol of one write (plan, stage, audit, commit):
    ``<table>/_staging/<txn>/``; its output committer publishes only the files of successful task
    attempts there. The driver moves each file to its place in the table and reads its footer for
    Delta statistics. (Without a Hadoop filesystem for the scheme, Python workers write the files
-   into place instead: :mod:`lakeshelf.table.workers_write`.)
+   into place instead: :mod:`lakeshelf.table.workers_write`. Rows already in Python, an Arrow
+   table or a pandas DataFrame, are written into place by the driver with pyarrow: no Spark job.)
 3. An optional audit sees exactly those files as the DataFrame readers will see; if it refuses,
    the files move to ``<table>/_refused/<txn>/`` with its report and nothing is committed.
 4. delta-rs commits ONE transaction (:mod:`lakeshelf.table.commit`).
@@ -26,7 +27,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal
 
-from lakeshelf.errors import CommitUnknownError, LakeshelfError
+from lakeshelf.errors import CommitUnknownError, LakeshelfError, SchemaMismatchError, WriteError
 from lakeshelf.faults import crash_point
 from lakeshelf.table.commit import commit_files
 from lakeshelf.table.files import (
@@ -49,6 +50,7 @@ from lakeshelf.table.spark import (
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql.types import StructType
 
     from lakeshelf.storage import Location
 
@@ -60,8 +62,12 @@ SchemaMode = Literal["merge", "overwrite"]
 Audit = Callable[["DataFrame"], dict[str, Any]]
 
 
+#: Rows already in Python: written by the driver with pyarrow (see :func:`write`).
+LocalRows = Any  # pyarrow.Table | pyarrow.RecordBatchReader | pandas.DataFrame
+
+
 def write(
-    df: DataFrame,
+    df: DataFrame | LocalRows,
     table: Location,
     *,
     mode: Mode = "append",
@@ -74,7 +80,9 @@ def write(
     """Write ``df`` as one new version of the Delta table at ``table`` (created if absent).
 
     Args:
-        df: the data to write.
+        df: the data to write: a Spark DataFrame, or rows already in Python (a pyarrow Table or
+            RecordBatchReader, or a pandas DataFrame), which the driver writes with pyarrow
+            without a Spark job (a Spark job's fixed cost dwarfs a small append's data).
         table: the table's location.
         mode: ``"append"`` adds the rows; ``"overwrite"`` replaces the table's contents.
         partition_by: partition columns of a new table (must match an existing table's).
@@ -98,19 +106,64 @@ def write(
         CommitConflictError: a concurrent writer changed the table in a conflicting way.
         CommitUnknownError: the commit's outcome cannot be read back; the files are kept.
     """
-    spark = apply_runtime_conf(df.sparkSession)
-    plan = plan_write(table, df.schema, mode, partition_by, schema_mode)
+    rows = _local_rows(df)
+    spark = None if rows is not None else apply_runtime_conf(df.sparkSession)
+    plan = plan_write(
+        table,
+        _schema_of(df, rows),
+        mode,
+        partition_by,
+        schema_mode,
+        takes_table_types=rows is not None,
+    )
     fs = table.filesystem()
     with write_lease(fs, table, plan.txn):  # vacuum spares this txn's files until it ends
         try:
-            return _stage_audit_commit(df, spark, plan, fs, metadata, app_transaction, audit)
+            data = rows if rows is not None else df
+            return _stage_audit_commit(data, spark, plan, fs, metadata, app_transaction, audit)
         finally:
-            _remove_tree(fs, table.path(STAGING_DIR, plan.txn))
+            if rows is None:  # only Spark's writer stages
+                _remove_tree(fs, table.path(STAGING_DIR, plan.txn))
+
+
+def _local_rows(data: Any) -> Any:
+    """``data`` as one pyarrow Table when it is rows already in Python; None for a Spark
+    DataFrame."""
+    import sys
+
+    pa = sys.modules.get("pyarrow")
+    if pa is not None and isinstance(data, pa.Table):
+        return data
+    if pa is not None and isinstance(data, pa.RecordBatchReader):
+        return data.read_all()
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and isinstance(data, pandas.DataFrame):
+        import pyarrow as pa
+
+        return pa.Table.from_pandas(data, preserve_index=False)
+    return None
+
+
+def _schema_of(df: Any, rows: Any) -> StructType:
+    """The Spark schema of the data: a DataFrame's own, or that of Arrow rows as Spark would
+    read them (nanosecond timestamps as microseconds, as Delta stores them).
+
+    Raises:
+        SchemaMismatchError: an Arrow type Delta has no type for (unsigned integers, for one).
+    """
+    if rows is None:
+        return df.schema
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    try:
+        return from_arrow_schema(rows.schema, prefer_timestamp_ntz=True)
+    except Exception as exc:  # PySpark's error names the unsupported type
+        raise SchemaMismatchError(f"the rows' types have no Delta type: {exc}") from None
 
 
 def _stage_audit_commit(
-    df: DataFrame,
-    spark: SparkSession,
+    df: DataFrame | Any,
+    spark: SparkSession | None,
     plan: WritePlan,
     fs: Any,
     metadata: dict[str, Any] | None,
@@ -121,15 +174,16 @@ def _stage_audit_commit(
     commit whose outcome is unknown, or were kept as refused)."""
     written: list[WrittenFile] = []
     try:
-        written = _stage(df, spark, plan, fs)
+        written = _stage(df, spark, plan, fs) if spark is not None else _write_rows(df, plan, fs)
         if audit is not None:
-            metadata = {**(metadata or {}), "suite": _audited(spark, plan, written, audit)}
+            audited = _audited(spark or _active_session(), plan, written, audit)
+            metadata = {**(metadata or {}), "suite": audited}
         version = commit_files(
             plan,
             written,
             metadata=metadata,
             app_transaction=app_transaction,
-            spark_app_id=spark.sparkContext.applicationId,
+            spark_app_id=spark.sparkContext.applicationId if spark is not None else None,
         )
         crash_point("after-commit")
         return version
@@ -174,6 +228,41 @@ def _stage(df: DataFrame, spark: SparkSession, plan: WritePlan, fs: Any) -> list
         writer = writer.partitionBy(*plan.partitions)
     writer.save(plan.location.spark_path(staging))
     return _move_staged(fs, plan, staging, session_timezone(spark))
+
+
+def _write_rows(rows: Any, plan: WritePlan, fs: Any) -> list[WrittenFile]:
+    """Write Arrow rows into the table folder from the driver: one file per partition value
+    (one if unpartitioned), uncommitted, in the table's column types."""
+    import pyarrow as pa
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    from lakeshelf.table.workers_write import write_table
+
+    target = to_arrow_schema(plan.schema, prefers_large_types=False)
+    # nullable here: nulls in NOT NULL columns are refused by name at the commit, as for Spark
+    target = pa.schema([field.with_nullable(True) for field in target])
+    try:
+        rows = rows.select(target.names).cast(target)
+    except Exception as exc:  # pyarrow names the column it cannot convert
+        raise SchemaMismatchError(f"the rows do not fit {plan.uri}'s schema: {exc}") from None
+    return write_table(fs, plan, rows, plan.schema) if rows.num_rows else []
+
+
+def _active_session() -> SparkSession:
+    """The Spark session an audit of rows written from Python runs in.
+
+    Raises:
+        WriteError: there is none (an audit reads the staged files with Spark).
+    """
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is None:
+        raise WriteError(
+            "an audit reads the staged rows with Spark: start a session first"
+            " (lakeshelf.spark_session())"
+        )
+    return active
 
 
 #: Hadoop committer settings for the staging write (write options reach the job's Hadoop conf).
