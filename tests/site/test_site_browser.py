@@ -111,14 +111,35 @@ def test_static_site_clicks_through_lake_dataset_version_and_input(shop, browser
     schema = row_texts(page, "#schema tbody td:first-child")
     assert schema == ["id", "customer", "amount"]
     page.wait_for_selector("#profile-charts .main-svg")
+    # the browser binned each column's summary: 30 bars of shares summing to 1, top values
+    # plus "other" for a category
+    drawn = drawn_bars(page, "#profile-charts")
+    assert len(drawn["amount"][0]["x"]) == 30
+    assert sum(drawn["amount"][0]["y"]) == pytest.approx(1.0)
+    assert drawn["customer"][0]["x"][-1] == "other"
+    assert sum(drawn["customer"][0]["y"]) == pytest.approx(1.0)
 
     page.click("text=Compare with v0")
     page.wait_for_url("**/d/clean/compare/v0-v1.html")
     drifts = row_texts(page, "#drift tbody td:first-child")
     assert set(drifts) == {"id", "customer", "amount"}
     page.wait_for_selector("#compare-charts .main-svg")
+    overlaid = drawn_bars(page, "#compare-charts")["amount"]
+    assert [t["name"] for t in overlaid] == ["v0", "v1"]
+    assert overlaid[0]["x"] == overlaid[1]["x"]  # one set of bins over both versions
+    assert all(sum(t["y"]) == pytest.approx(1.0) for t in overlaid)
     tab.shot("compare")
     tab.check_clean()
+
+
+def drawn_bars(page, holder: str) -> dict[str, list[dict]]:
+    """The bar traces Plotly drew in each column chart under ``holder``, by column."""
+    return page.evaluate(
+        """holder => Object.fromEntries([...document.querySelectorAll(holder + " .column-chart")]
+            .map(box => [box.id.slice(4), box.querySelector(".js-plotly-plot").data
+                .map(t => ({name: t.name, x: Array.from(t.x), y: Array.from(t.y)}))]))""",
+        holder,
+    )
 
 
 def test_refused_publish_page_names_the_failure_and_where_its_files_are(shop, browser, tmp_path):

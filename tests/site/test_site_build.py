@@ -66,7 +66,16 @@ def test_version_page_draws_lineage_both_ways_and_embeds_its_profile(shop, tmp_p
     assert len(graph["edges"]) == 2
     profile = json.loads(re.search(r'id="profile-data">(.*?)</script>', page, re.S)[1])
     assert set(profile) == {"id", "customer", "amount"}
-    assert sum(profile["amount"]["y"]) == pytest.approx(1.0)
+    # each column's summary, binned in the browser: 65 quantiles from the exact minimum to the
+    # exact maximum, or the top values with the rest counted as other
+    stored = {p.column: p for p in store.profiles(shop.lake_location, "clean", {1})}
+    quantiles = profile["amount"]["q"]
+    assert len(quantiles) == 65 and quantiles == sorted(quantiles)
+    assert quantiles[0] == stored["amount"].metric("min")
+    assert quantiles[-1] == stored["amount"].metric("max")
+    customer = profile["customer"]
+    assert customer["kind"] == "categorical" and customer["other"] == stored["customer"].other_count
+    assert [tuple(t) for t in customer["top"]] == stored["customer"].top
 
 
 def test_a_folder_with_other_content_is_never_written_into(shop, tmp_path, monkeypatch, capsys):

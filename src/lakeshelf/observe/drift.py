@@ -418,6 +418,45 @@ def distribution_bars(
     return centres.tolist(), [float(s) for s in shares]
 
 
+#: Quantiles a :func:`distribution_summary` keeps of a numeric column (every 1/64 of its rank).
+SUMMARY_QUANTILES = 64
+
+
+def distribution_summary(profile: ColumnProfile) -> dict[str, Any] | None:
+    """A compact, fixed-size summary of a column's distribution for charts drawn elsewhere (the
+    site bins it in the browser, for one version or two overlaid): ``{"kind": "numeric", "q":
+    [...]}``, its quantiles at ranks 0, 1/64, ..., 1 (the first the minimum, the last the
+    maximum); ``{"kind": "categorical", "top": [[value, count], ...], "other": n}``; None for
+    other kinds or without values. Computed once per profile: each appears on three pages."""
+    if profile.kind == "categorical":
+        if profile.row_count - profile.null_count <= 0:
+            return None
+        return _categories(profile.top_values, profile.other_count)
+    return _quantiles(profile.kll) if profile.kind == "numeric" else None
+
+
+@functools.lru_cache(maxsize=8192)
+def _quantiles(kll: bytes | None) -> dict[str, Any] | None:
+    sketch = _sketch(kll)
+    if sketch is None:
+        return None
+    ranks = [i / SUMMARY_QUANTILES for i in range(1, SUMMARY_QUANTILES)]
+    inner = [float(q) for q in sketch.get_quantiles(ranks)]
+    # the ends are the exact minimum and maximum (a sketch's rank-0 quantile need not be)
+    return {"kind": "numeric", "q": [sketch.get_min_value(), *inner, sketch.get_max_value()]}
+
+
+@functools.lru_cache(maxsize=8192)
+def _categories(top_values: str | None, other: int) -> dict[str, Any]:
+    import json
+
+    top = [
+        [value if isinstance(value, str) else json.dumps(value), int(count)]
+        for value, count in json.loads(top_values or "[]")
+    ]
+    return {"kind": "categorical", "top": top, "other": other}
+
+
 @functools.lru_cache(maxsize=8192)
 def _sketch(kll: bytes | None) -> Any:
     """A numeric column's KLL sketch, decoded once per process (None when empty)."""

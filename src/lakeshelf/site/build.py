@@ -96,7 +96,9 @@ def build_site(
         # one dataset per task, so a stopped build stops its workers after their dataset;
         # spawned, not forked: no fork of delta-rs's runtime threads
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_start_worker, initargs=(project,)
+        ) as pool:
             tasks = [
                 pool.submit(
                     _build_part,
@@ -168,6 +170,17 @@ def _build_part(
     """
     view = view or _worker_view or LakeView(project)
     view.drift_states.update(states)
+    try:
+        return _write_dataset(view, name, target, known)
+    finally:
+        if view is _worker_view:
+            view.release(name)  # a worker builds many datasets: keep only the lake's tables
+
+
+def _write_dataset(
+    view: LakeView, name: str, target: Path, known: dict[str, str]
+) -> tuple[dict[str, str], dict[str, dict[str, Any]], int, int]:
+    """:func:`_build_part`'s work on one dataset, with the view it reads."""
     salt = _salt()
     written: dict[str, str] = {}
     count = versions = 0

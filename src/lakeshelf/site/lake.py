@@ -283,6 +283,14 @@ class LakeView:
             }
         return self.drift_states[key]
 
+    def release(self, name: str) -> None:
+        """Forget what was read and computed for dataset ``name`` (its log, profiles, drift);
+        the lake's registry tables stay read."""
+        for cache in (self._profiles, self._recorded, self._versions, self._by_number):
+            cache.pop(name, None)
+        for key in [k for k in self._drift if k[0] == name]:
+            del self._drift[key]
+
     def refused(self, name: str) -> list[Refused]:
         """Refused publishes of ``name``, newest first."""
         kept = refused_publishes(self.project.table(name))

@@ -2,7 +2,9 @@
 
 Every page is one Jinja2 template (autoescaped) plus the data its charts need, embedded as
 JSON; ``assets/site.js`` draws the charts with the vendored plotly.js in the browser, so a page
-costs a template render to build and carries no figure markup. Links are relative, so the same
+costs a template render to build and carries no figure markup. A column's distribution is
+embedded as a fixed-size summary (65 quantiles, or its top values) computed once per version,
+and binned in the browser, alone or overlaid with another version's. Links are relative, so the same
 pages work from ``file://``, any static host and ``lakeshelf ui``.
 """
 
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from lakeshelf import timestamps
 from lakeshelf.errors import LakeshelfError
-from lakeshelf.observe.drift import distribution_bars
+from lakeshelf.observe.drift import distribution_summary
 from lakeshelf.site.markup import FILTERS
 
 if TYPE_CHECKING:
@@ -190,10 +192,9 @@ def render_version(view: LakeView, name: str, version: int) -> str:
     current = view.version(name, version)
     profile = view.profile(name, version)
     charts = {
-        p.column: {"x": x, "y": y, "kind": p.kind}
+        p.column: summary
         for p in profile[:MAX_PROFILE_CHARTS]
-        for x, y in [distribution_bars(p, None)]
-        if x
+        if (summary := distribution_summary(p)) is not None
     }
     return _template("version.html").render(
         _common(view, 2, f"{name}@{version}"),
@@ -296,13 +297,14 @@ def _inputs_of(view: LakeView, key: tuple[str, int]) -> list[tuple[str, int]]:
 def _overlaid(
     a: ColumnProfile | None, b: ColumnProfile | None, reference: int, current: int
 ) -> list[dict[str, Any]]:
+    """Both versions' distribution summaries, labelled; the browser bins them together."""
     traces = []
-    for profile, other, label in ((a, b, f"v{reference}"), (b, a, f"v{current}")):
-        if profile is not None:
-            x, y = distribution_bars(profile, other)
-            if x:
-                traces.append({"x": x, "y": y, "name": label, "kind": profile.kind})
-    return traces
+    for profile, label in ((a, f"v{reference}"), (b, f"v{current}")):
+        summary = distribution_summary(profile) if profile is not None else None
+        if summary is not None:
+            traces.append({**summary, "name": label})
+    kinds = {t["kind"] for t in traces}
+    return traces if len(kinds) == 1 else traces[-1:]  # retyped: the newer side only
 
 
 def _schema_diff(a: VersionView, b: VersionView) -> list[dict[str, Any]]:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lakeshelf import timestamps
-from lakeshelf.errors import LakeshelfError, first_line
+from lakeshelf.errors import LakeshelfError, TableNotFoundError, first_line
 from lakeshelf.table import commit_info
 from lakeshelf.table.arrow import arrow_table
-from lakeshelf.table.delta_log import commit_hooks, open_table
+from lakeshelf.table.delta_log import commit_hooks, list_log, open_table, read_commit_info
 from lakeshelf.table.retry import find_commit
 from lakeshelf.table.snapshot import load_snapshot, resolve_version
 
@@ -52,13 +53,29 @@ class TableDetail:
 
 
 def history(table: Location, *, limit: int | None = None) -> list[HistoryEntry]:
-    """The table's commits, newest first.
+    """The table's commits, newest first (the ``limit`` newest if given).
+
+    Read from each commit file's ``commitInfo`` (a commit without one shows its file's time and
+    operation UNKNOWN): a history needs no table state, and delta-rs's history first replays the
+    whole log into one (0.2 s for 1,000 commits; a site reads every table's history).
 
     Raises:
         TableNotFoundError: no table at ``table``.
     """
-    resolve_version(table)  # a clear error for a missing table
-    return [_entry(info) for info in open_table(table, None).history(limit)]
+    listing = list_log(table)
+    if listing is None:
+        raise TableNotFoundError(f"no Delta table at {table}")
+    versions = sorted(listing.commits, reverse=True)[:limit]
+
+    def info(version: int) -> dict[str, Any]:
+        found = read_commit_info(table, version) or {}
+        stamp = found.get("timestamp") or int(listing.commits[version] * 1000)
+        return {**found, "version": version, "timestamp": stamp}
+
+    if table.is_local:
+        return [_entry(info(v)) for v in versions]
+    with ThreadPoolExecutor(max_workers=16) as pool:  # one request per commit on object stores
+        return [_entry(found) for found in pool.map(info, versions)]
 
 
 def restore(

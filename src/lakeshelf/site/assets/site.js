@@ -102,7 +102,58 @@
     });
   }
 
-  function bars(holder, column, traces) {
+  // A numeric summary is 65 quantiles q (ranks 0, 1/64, ..., 1): the share of values at or
+  // below x, interpolated between the quantiles around it.
+  function cdf(q, x) {
+    var last = q.length - 1;
+    if (x < q[0]) { return 0; }
+    if (x >= q[last]) { return 1; }
+    var low = 0, high = last;  // the largest i with q[i] <= x
+    while (high - low > 1) {
+      var middle = (low + high) >> 1;
+      if (q[middle] <= x) { low = middle; } else { high = middle; }
+    }
+    return (low + (x - q[low]) / (q[low + 1] - q[low])) / last;
+  }
+
+  // Bars of one or more versions' summaries over shared bins: 30 equal-width bins over both
+  // ranges for numbers ((-inf, e1], ..., (e29, inf) shares), top values plus "other" for
+  // categories (a value one version does not list counts 0 there: it is in that one's other).
+  function binned(series) {
+    if (series[0].kind === "numeric") {
+      var lo = Math.min.apply(null, series.map(function (s) { return s.q[0]; }));
+      var hi = Math.max.apply(null, series.map(function (s) { return s.q[s.q.length - 1]; }));
+      if (hi === lo) {
+        return series.map(function (s) { return { name: s.name, x: [lo], y: [1] }; });
+      }
+      var width = (hi - lo) / 30, centres = [], edges = [];
+      for (var i = 0; i <= 30; i++) { edges.push(lo + width * i); }
+      for (i = 0; i < 30; i++) { centres.push(lo + width * (i + 0.5)); }
+      return series.map(function (s) {
+        var shares = [], below = 0;
+        for (var b = 1; b <= 30; b++) {
+          var upto = b === 30 ? 1 : cdf(s.q, edges[b]);
+          shares.push(upto - below);
+          below = upto;
+        }
+        return { name: s.name, x: centres, y: shares };
+      });
+    }
+    var names = [];
+    series.forEach(function (s) {
+      s.top.forEach(function (t) { if (names.indexOf(t[0]) < 0) { names.push(t[0]); } });
+    });
+    return series.map(function (s) {
+      var counts = {}, total = s.other;
+      s.top.forEach(function (t) { counts[t[0]] = t[1]; total += t[1]; });
+      var y = names.map(function (n) { return (counts[n] || 0) / (total || 1); });
+      y.push(s.other / (total || 1));
+      return { name: s.name, x: names.concat(["other"]), y: y };
+    });
+  }
+
+  function bars(holder, column, series) {
+    var traces = binned(series);
     var box = document.createElement("div");
     box.className = "column-chart";
     box.id = "col-" + column;
