@@ -10,7 +10,6 @@ pages work from ``file://``, any static host and ``lakeshelf ui``.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -346,7 +345,7 @@ def _common(view: LakeView, depth: int, title: str) -> dict[str, Any]:
     return {
         "root": "../" * depth,
         "title": title,
-        "lake": view.project.lake_uri,
+        "lake": view.lake.uri,
         "built": timestamps.now_iso("seconds"),
         "paths": {
             "dataset": dataset_path,
@@ -372,7 +371,10 @@ def _json(data: Any) -> str:
 
 def _pretty(data: Any) -> str:
     """Indented JSON for people (autoescaped where it is shown)."""
-    return json.dumps(data, indent=2, default=str)
+    import orjson
+
+    options = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+    return orjson.dumps(data, default=str, option=options).decode("utf-8")
 
 
 @cache
