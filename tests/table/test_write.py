@@ -284,3 +284,30 @@ def test_arrow_rows_are_audited_and_committed_exactly_once(spark, table):
     assert glob.glob(f"{table}/_refused/*/*.parquet")
     assert lakeshelf.write(rows, table, app_transaction=("feed", 7), audit=lambda s: {"ok": 1}) == 0
     assert DeltaTable(table).transaction_version("feed") == 7
+
+
+def test_arrow_timestamps_keep_their_meaning_and_unsigned_types_are_refused(spark, table):
+    """An instant (with a time zone) stays a Delta timestamp, a wall-clock time (without one)
+    becomes timestamp_ntz with the table feature it needs; nanoseconds become microseconds."""
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from lakeshelf.errors import SchemaMismatchError
+
+    instant = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
+    rows = pa.table(
+        {
+            "at": pa.array([instant], pa.timestamp("us", tz="Europe/Paris")),
+            "wall": pa.array([dt.datetime(2026, 1, 1, 12, 0)], pa.timestamp("ns")),
+        }
+    )
+    lakeshelf.write(rows, table)
+    assert "timestampNtz" in (DeltaTable(table).protocol().reader_features or [])
+    frame = lakeshelf.read(table, spark=spark)
+    assert dict(frame.dtypes) == {"at": "timestamp", "wall": "timestamp_ntz"}
+    row = frame.selectExpr("unix_micros(at) AS at", "string(wall) AS wall").first()
+    assert row.at == int(instant.timestamp() * 1_000_000)
+    assert row.wall == "2026-01-01 12:00:00"
+    with pytest.raises(SchemaMismatchError, match="uint32"):
+        lakeshelf.write(pa.table({"u": pa.array([1], pa.uint32())}), table + "-unsigned")

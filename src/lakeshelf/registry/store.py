@@ -176,16 +176,20 @@ def drift_table(lake: Location) -> Location:
 
 def register_profile(lake: Location, dataset: str, version: int, rows: list[ColumnProfile]) -> bool:
     """Append the profile of ``dataset@version`` unless it is already there; True if appended."""
+    return _append_once(profiles_table(lake), f"lakeshelf-profiles/{dataset}", version, rows)
+
+
+def _append_once(table: Location, app: str, version: int, rows: list[Any]) -> bool:
+    """Append ``rows`` (dataclasses, partitioned by dataset) as ``app``'s commit of ``version``,
+    unless ``app`` already committed that far (Delta's ``txn``); True if appended."""
     from deltalake.transaction import Transaction
 
-    table = profiles_table(lake)
-    app = f"lakeshelf-profiles/{dataset}"
     if not rows or _txn_version(table, app) >= version:
         return False
     _append(
         table,
         [asdict(row) for row in rows],
-        ColumnProfile,
+        type(rows[0]),
         Transaction(app, version),
         done_elsewhere=lambda: _txn_version(table, app) >= version,
         partition_by=["dataset"],
@@ -204,19 +208,23 @@ def profiles(
 
     Only the dataset's partition is read; without sketches only the scalar columns are.
     """
-    table = profiles_table(lake)
+    names = [n for n in _PROFILE_FIELDS if with_sketches or n not in _SKETCHES]
+    found = [
+        ColumnProfile(**{n: row.get(n) for n in _PROFILE_FIELDS})
+        for row in _dataset_rows(profiles_table(lake), dataset, names)
+        if versions is None or row["version"] in versions
+    ]
+    return sorted(found, key=lambda p: (p.version, p.column))
+
+
+def _dataset_rows(table: Location, dataset: str, names: list[str]) -> list[dict[str, Any]]:
+    """The rows of a registry table partitioned by dataset that belong to ``dataset`` (only its
+    partition's files are read), with the columns ``names``."""
     if latest_version(table) < 0:
         return []
     snapshot = load_snapshot(table)
     files = [f for f in snapshot.files if f.partition_values.get("dataset") == dataset]
-    names = [n for n in _PROFILE_FIELDS if with_sketches or n not in _SKETCHES]
-    data = snapshot_arrow(dataclasses.replace(snapshot, files=files), names).to_pylist()
-    found = [
-        ColumnProfile(**{n: row.get(n) for n in _PROFILE_FIELDS})
-        for row in data
-        if versions is None or row["version"] in versions
-    ]
-    return sorted(found, key=lambda p: (p.version, p.column))
+    return snapshot_arrow(dataclasses.replace(snapshot, files=files), names).to_pylist()
 
 
 _PROFILE_FIELDS = [f.name for f in fields(ColumnProfile)]
@@ -225,36 +233,15 @@ _PROFILE_FIELDS = [f.name for f in fields(ColumnProfile)]
 def register_drift(lake: Location, dataset: str, rows: list[DriftMetrics]) -> bool:
     """Append the drift rows of ``dataset``'s versions up to the newest in ``rows`` in one commit,
     unless a commit already recorded that far; True if appended."""
-    from deltalake.transaction import Transaction
-
-    table = drift_table(lake)
-    app = f"lakeshelf-drift/{dataset}"
     newest = max((row.version for row in rows), default=-1)
-    if not rows or _txn_version(table, app) >= newest:
-        return False
-    _append(
-        table,
-        [asdict(row) for row in rows],
-        DriftMetrics,
-        Transaction(app, newest),
-        done_elsewhere=lambda: _txn_version(table, app) >= newest,
-        partition_by=["dataset"],
-    )
-    return True
+    return _append_once(drift_table(lake), f"lakeshelf-drift/{dataset}", newest, rows)
 
 
 def drift_metrics(lake: Location, dataset: str) -> dict[int, list[DriftMetrics]]:
     """The recorded drift rows of ``dataset`` by version (only its partition is read)."""
-    table = drift_table(lake)
-    if latest_version(table) < 0:
-        return {}
-    snapshot = load_snapshot(table)
-    files = [f for f in snapshot.files if f.partition_values.get("dataset") == dataset]
     found: dict[int, list[DriftMetrics]] = {}
-    for row in snapshot_arrow(dataclasses.replace(snapshot, files=files)).to_pylist():
-        found.setdefault(row["version"], []).append(
-            DriftMetrics(**{n: row.get(n) for n in _DRIFT_FIELDS})
-        )
+    for row in _dataset_rows(drift_table(lake), dataset, _DRIFT_FIELDS):
+        found.setdefault(row["version"], []).append(DriftMetrics(**row))
     return found
 
 

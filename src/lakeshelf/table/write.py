@@ -238,7 +238,7 @@ def _write_rows(rows: Any, plan: WritePlan, fs: Any) -> list[WrittenFile]:
 
     from lakeshelf.table.workers_write import write_table
 
-    target = to_arrow_schema(plan.schema, prefers_large_types=False)
+    target = to_arrow_schema(plan.schema, timezone="UTC", prefers_large_types=False)
     # nullable here: nulls in NOT NULL columns are refused by name at the commit, as for Spark
     target = pa.schema([field.with_nullable(True) for field in target])
     try:
