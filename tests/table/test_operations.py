@@ -26,6 +26,32 @@ def test_history_of_a_delta_spark_table(golden):
     assert entries[0].operation == "RESTORE"
 
 
+def test_history_read_from_commit_files_equals_delta_rs_s_on_every_golden_table(
+    golden, monkeypatch
+):
+    """history() reads each commit's commitInfo without replaying the log into a table state;
+    on every table delta-spark wrote, its entries are exactly those of delta-rs's history."""
+    from lakeshelf.storage import Location
+    from lakeshelf.table import operations
+    from lakeshelf.table.delta_log import open_table
+
+    tables = sorted(p for p in golden.iterdir() if (p / "_delta_log").is_dir())
+    assert len(tables) >= 9
+    expected = {
+        path.name: [operations._entry(i) for i in open_table(Location.of(str(path))).history()]
+        for path in tables
+    }
+
+    def replayed(*args, **kwargs):
+        raise AssertionError("history replayed the log into a table state")
+
+    monkeypatch.setattr(operations, "open_table", replayed)
+    for path in tables:
+        location = Location.of(str(path))
+        assert operations.history(location) == expected[path.name], path.name
+        assert operations.history(location, limit=2) == expected[path.name][:2]
+
+
 def test_restore_commits_a_new_version_equal_to_the_target(spark, table):
     lakeshelf.write(spark.range(5), table)
     lakeshelf.write(spark.range(100, 103), table, mode="overwrite")
