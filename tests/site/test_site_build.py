@@ -113,3 +113,24 @@ def test_building_the_site_starts_no_spark(shop, tmp_path):
 def test_routes(path, kind):
     found = route(path)
     assert (found.kind if found else None) == kind
+
+
+def test_a_build_by_one_process_per_core_writes_the_pages_one_process_writes(
+    shop, tmp_path, monkeypatch
+):
+    """Large lakes are built by spawned workers (each reading the registry once): the same
+    pages as a build in one process, the footer's build time aside."""
+    from lakeshelf.site import build as builder
+
+    serial = build_site(shop, tmp_path / "serial")
+    monkeypatch.setattr(builder, "PARALLEL_FROM", 0)
+    parallel = build_site(shop, tmp_path / "parallel")
+    assert parallel.pages == serial.pages
+
+    def pages(root):
+        footer = re.compile(r"<footer>Built [^<]*</footer>")
+        return {
+            str(p.relative_to(root)): footer.sub("", p.read_text()) for p in root.rglob("*.html")
+        }
+
+    assert pages(parallel.out) == pages(serial.out)
