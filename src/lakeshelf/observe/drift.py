@@ -290,10 +290,9 @@ def distribution(profile: ColumnProfile) -> tuple[np.ndarray, np.ndarray]:
 @functools.lru_cache(maxsize=8192)
 def _decoded(kll: bytes | None) -> tuple[np.ndarray, np.ndarray]:
     import numpy as np
-    from datasketches import kll_doubles_sketch
 
-    sketch = kll_doubles_sketch.deserialize(kll) if kll else None
-    if sketch is None or sketch.is_empty():
+    sketch = _sketch(kll)
+    if sketch is None:
         values, weights = np.array([]), np.array([])
     else:
         pairs = sorted(sketch)
