@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from lakeshelf.table.files import partition_folder, partition_text
+from lakeshelf.table.pinned import delta_spark_frame
 from lakeshelf.table.schema import logical_type, physical_type
 from lakeshelf.table.snapshot import Snapshot, load_snapshot
 from lakeshelf.table.spark import (
@@ -62,10 +63,11 @@ def snapshot_dataframe(
     """The rows of ``snapshot`` as a DataFrame (see :func:`read`).
 
     A committed version goes through delta-spark when the session runs it (partition pruning,
-    data skipping, deletion vectors and column mapping native to it) unless ``engine`` is
-    ``"lakeshelf"`` or the version is small (see :data:`SMALL_READ_CONF`). Otherwise Spark's
-    Parquet reader reads the files, or Python workers where Spark's Hadoop layer cannot open
-    them (``s3://`` without hadoop-aws: :mod:`lakeshelf.table.workers_read`).
+    deletion vectors and column mapping native to it; queries planned from the version's file
+    list, or with data skipping on large versions: :mod:`lakeshelf.table.pinned`) unless
+    ``engine`` is ``"lakeshelf"`` or the version is small (see :data:`SMALL_READ_CONF`).
+    Otherwise Spark's Parquet reader reads the files, or Python workers where Spark's Hadoop
+    layer cannot open them (``s3://`` without hadoop-aws: :mod:`lakeshelf.table.workers_read`).
     """
     from lakeshelf.table.workers_read import read_snapshot
 
@@ -79,11 +81,7 @@ def snapshot_dataframe(
         and not _too_small_for_delta_spark(spark, snapshot)
     ):
         try:
-            return (
-                spark.read.format("delta")
-                .option("versionAsOf", snapshot.version)
-                .load(snapshot.location.spark_path())
-            )
+            return delta_spark_frame(spark, snapshot)
         except Exception as exc:
             # delta-spark refuses a version when anything in the log is damaged, or when the
             # latest version needs a feature it lacks; lakeshelf's reader has already checked
