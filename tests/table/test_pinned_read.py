@@ -172,3 +172,30 @@ def test_a_table_written_again_at_the_same_path_is_not_served_from_the_cache(del
     again = lakeshelf.read(table, spark=spark, version=0)
     assert "TahoeBatchFileIndex" in plan_of(again)
     assert sorted(r.id for r in again.collect()) == [100, 101, 102]
+
+
+def test_a_pinned_read_leaves_the_tables_current_state_cached_for_format_delta(
+    delta_spark, by_month
+):
+    """Pinning the latest version must not release the state format("delta") plans from:
+    loading and planning its partition filter runs no more stages after a pinned read."""
+    spark = delta_spark
+
+    calls = iter(range(3))
+
+    def stages_to_plan_a_format_delta_read() -> int:
+        group = f"format-delta-{next(calls)}"
+        spark.sparkContext.setJobGroup(group, "load and plan")
+        try:
+            plan_of(spark.read.format("delta").load(by_month).where("month = 3"))
+            tracker = spark.sparkContext.statusTracker()
+            jobs = [tracker.getJobInfo(j) for j in tracker.getJobIdsForGroup(group)]
+            return sum(len(job.stageIds) for job in jobs if job is not None)
+        finally:
+            spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+
+    stages_to_plan_a_format_delta_read()
+    before = stages_to_plan_a_format_delta_read()
+    pinned.forget()
+    assert "TahoeBatchFileIndex" in plan_of(lakeshelf.read(by_month, spark=spark))
+    assert 0 < stages_to_plan_a_format_delta_read() <= before
