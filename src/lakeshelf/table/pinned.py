@@ -101,14 +101,14 @@ def _resolve(
             return _resolved[key]
     jvm = spark._jvm
     delta_log, descriptor, files = _delta_spark_files(spark, path, version)
-    if _file_names(files.apply(i).path() for i in range(files.size())) != names:
+    if _listed_names(files) != names:
         # delta-spark keeps one DeltaLog per path: a table deleted and written again there
         # reads as the old one until that is dropped
         jvm.org.apache.spark.sql.delta.DeltaLog.invalidateCache(
             spark._jsparkSession, jvm.org.apache.hadoop.fs.Path(path)
         )
         delta_log, descriptor, files = _delta_spark_files(spark, path, version)
-        if _file_names(files.apply(i).path() for i in range(files.size())) != names:
+        if _listed_names(files) != names:
             raise RuntimeError(f"delta-spark's files of version {version} differ from the log's")
     with _lock:
         _resolved[key] = (delta_log, descriptor, files)
@@ -132,6 +132,11 @@ def _delta_spark_files(spark: SparkSession, path: str, version: int) -> tuple[An
         # it made each of them replay the log, 0.16 s -> 0.38 s for a partition filter)
         descriptor.uncache()
     return delta_log, descriptor, files
+
+
+def _listed_names(files: Any) -> list[str]:
+    """The sorted file names of delta-spark's ``Seq[AddFile]``."""
+    return _file_names(files.apply(i).path() for i in range(files.size()))
 
 
 def _file_names(paths: Iterable[str]) -> list[str]:
