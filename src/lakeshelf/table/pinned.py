@@ -38,6 +38,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from lakeshelf.table.spark import int_conf
+
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
@@ -62,7 +64,7 @@ def delta_spark_frame(spark: SparkSession, snapshot: Snapshot) -> DataFrame:
             to lakeshelf's reader).
     """
     path = snapshot.location.spark_path()
-    limit = int(spark.conf.get(PINNED_FILES_CONF, None) or PINNED_FILES)
+    limit = int_conf(spark, PINNED_FILES_CONF, PINNED_FILES)
     if snapshot.partition_columns and 0 < len(snapshot.files) <= limit:
         try:
             return _pinned_frame(spark, snapshot)

@@ -23,6 +23,7 @@ from lakeshelf.table.spark import (
     delta_spark_serves,
     hadoop_access,
     hadoop_can_open,
+    int_conf,
 )
 
 if TYPE_CHECKING:
@@ -103,8 +104,7 @@ SMALL_READ_BYTES = 32 * 1024 * 1024
 
 
 def _too_small_for_delta_spark(spark: SparkSession, snapshot: Snapshot) -> bool:
-    limit = int(spark.conf.get(SMALL_READ_CONF, None) or SMALL_READ_BYTES)
-    return sum(f.size for f in snapshot.files) <= limit
+    return sum(f.size for f in snapshot.files) <= int_conf(spark, SMALL_READ_CONF, SMALL_READ_BYTES)
 
 
 def _parquet_frame(spark: SparkSession, snapshot: Snapshot) -> DataFrame:

@@ -60,6 +60,11 @@ def jvm_delta_available(spark: SparkSession) -> bool:
     return jvm_has_class(spark, JVM_DELTA_SOURCE)
 
 
+def int_conf(spark: SparkSession, key: str, default: int) -> int:
+    """The integer session setting ``key`` (a lakeshelf tuning knob), ``default`` when unset."""
+    return int(spark.conf.get(key, None) or default)
+
+
 def delta_spark_serves(spark: SparkSession) -> bool:
     """True when Delta reads in this session go through delta-spark: its jars are loaded and the
     session was not built for lakeshelf's own engine (``LAKESHELF_ENGINE=lakeshelf``)."""
