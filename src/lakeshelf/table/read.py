@@ -64,8 +64,8 @@ def snapshot_dataframe(
     """The rows of ``snapshot`` as a DataFrame (see :func:`read`).
 
     A committed version goes through delta-spark when the session runs it (partition pruning,
-    deletion vectors and column mapping native to it; queries planned from the version's file
-    list, or with data skipping on large versions: :mod:`lakeshelf.table.pinned`) unless
+    deletion vectors and column mapping native to it; small partitioned versions planned from
+    their file list, the others with data skipping: :mod:`lakeshelf.table.pinned`) unless
     ``engine`` is ``"lakeshelf"`` or the version is small (see :data:`SMALL_READ_CONF`).
     Otherwise Spark's Parquet reader reads the files, or Python workers where Spark's Hadoop
     layer cannot open them (``s3://`` without hadoop-aws: :mod:`lakeshelf.table.workers_read`).
