@@ -10,6 +10,7 @@ from deltalake import DeltaTable
 from tools.spark_metrics import files_scanned
 
 import lakeshelf
+from lakeshelf.errors import ConfigError
 from lakeshelf.table import pinned
 from lakeshelf.table.spark import delta_spark_serves
 
@@ -36,7 +37,7 @@ def pinned_limit(spark):
     """Set spark.lakeshelf.read.pinnedPlanFiles for one test."""
     before = spark.conf.get(LIMIT, None)
 
-    def set_limit(files: int) -> None:
+    def set_limit(files: int | str) -> None:
         spark.conf.set(LIMIT, str(files))
 
     yield set_limit
@@ -199,3 +200,13 @@ def test_a_pinned_read_leaves_the_tables_current_state_cached_for_format_delta(
     pinned.forget()
     assert "TahoeBatchFileIndex" in plan_of(lakeshelf.read(by_month, spark=spark))
     assert 0 < stages_to_plan_a_format_delta_read() <= before
+
+
+@pytest.mark.parametrize("setting", ["many", "-1", "1.5"])
+def test_a_read_setting_that_is_not_a_whole_number_is_a_config_error(
+    delta_spark, by_month, pinned_limit, setting
+):
+    """A mistyped tuning knob is reported by name (exit 2), not silently read another way."""
+    pinned_limit(setting)
+    with pytest.raises(ConfigError, match=f"{LIMIT} is '{setting}'"):
+        lakeshelf.read(by_month, spark=delta_spark)

@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from lakeshelf.errors import ConfigError
 from lakeshelf.table.files import partition_folder, partition_text
 from lakeshelf.table.pinned import delta_spark_frame
 from lakeshelf.table.schema import logical_type, physical_type
@@ -83,6 +84,8 @@ def snapshot_dataframe(
     ):
         try:
             return delta_spark_frame(spark, snapshot)
+        except ConfigError:
+            raise
         except Exception as exc:
             # delta-spark refuses a version when anything in the log is damaged, or when the
             # latest version needs a feature it lacks; lakeshelf's reader has already checked

@@ -7,6 +7,8 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from lakeshelf.errors import ConfigError
+
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
@@ -61,8 +63,21 @@ def jvm_delta_available(spark: SparkSession) -> bool:
 
 
 def int_conf(spark: SparkSession, key: str, default: int) -> int:
-    """The integer session setting ``key`` (a lakeshelf tuning knob), ``default`` when unset."""
-    return int(spark.conf.get(key, None) or default)
+    """The integer session setting ``key`` (a lakeshelf tuning knob), ``default`` when unset.
+
+    Raises:
+        ConfigError: the setting is not a whole number of at least 0.
+    """
+    text = spark.conf.get(key, None)
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ConfigError(f"{key} is {text!r}: set it to a whole number of at least 0")
+    return value
 
 
 def delta_spark_serves(spark: SparkSession) -> bool:
