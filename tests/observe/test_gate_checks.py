@@ -150,3 +150,32 @@ def test_row_count_of_appends_ignores_versions_that_added_no_rows():
     assert outcome.success and outcome.observed_value["trailing_mean"] == 300
     overwrite = _row_count(rule, candidate, published, appends=False)
     assert not overwrite.success and overwrite.observed_value["trailing_mean"] == 700
+
+
+def test_a_version_judged_for_drift_is_read_once_more_to_register(project_factory, raw, spark):
+    """The first batch's version holds exactly the staged files: it is registered with the
+    fingerprint and profile the gate computed before the commit. The second batch's version
+    also holds the first batch's files: it is profiled from its own files after its commit.
+    Both fingerprints are those of the versions as read back."""
+    import datetime as dt
+
+    import lakeshelf
+    from lakeshelf.registry import store
+    from lakeshelf.registry.fingerprint import fingerprint
+
+    project = project_factory({"orders": orders_config(drift={"severity": "warn"})})
+    for seed in (1, 2):
+        raw(f"orders/{seed}.csv", batch(seed, 10, ["ua", "dl"]))
+        ingest(project, "orders", spark=spark)
+    lake, table = project.lake_location, project.table("orders").uri
+    profiled_before_commit = []
+    for version, rows in ((0, 300), (1, 600)):
+        record = registry.record_of(lake, "orders", version)
+        read_back = lakeshelf.read(table, version=version, spark=spark)
+        assert record.fingerprint == fingerprint(read_back)
+        columns = store.profiles(lake, "orders", {version})
+        assert {c.row_count for c in columns} == {rows}
+        assert {c.version for c in columns} == {version}
+        profiled = dt.datetime.fromisoformat(columns[0].profiled_at)
+        profiled_before_commit.append(profiled < dt.datetime.fromisoformat(record.commit_timestamp))
+    assert profiled_before_commit == [True, False]

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from lakeshelf.errors import ConfigError
 from lakeshelf.gate import Outcome, SuiteResult, dataset_suite, enforce, run_suite
 from lakeshelf.observe.drift import drift, thresholds_for
-from lakeshelf.registry import store
-from lakeshelf.registry.profile import ColumnProfile, profile
+from lakeshelf.registry import staged_profiles, store
+from lakeshelf.registry.profile import ColumnProfile, fingerprint_and_profile, profile
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -66,7 +66,10 @@ def publish_outcomes(
     config = project.dataset(dataset)
     if config.drift is None and config.checks is None:
         return []
-    candidate = profile(staged, dataset, -1)
+    # with the fingerprint, in the same pass: the registration of a version that commits
+    # exactly these files takes both instead of reading it again
+    print_, candidate = fingerprint_and_profile(staged, dataset, -1)
+    staged_profiles.remember(staged, print_, candidate)
     published = store.records(project.lake_location, dataset)
     spark, drift_config = staged.sparkSession, config.drift
     outcomes = []

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from lakeshelf import timestamps
 from lakeshelf.errors import CommitConflictError, LakeshelfError
-from lakeshelf.registry import store
+from lakeshelf.registry import staged_profiles, store
 from lakeshelf.registry.code_version import code_version
 from lakeshelf.registry.profile import ColumnProfile, fingerprint_and_profile
 from lakeshelf.table import (
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
     from lakeshelf.config import Project
     from lakeshelf.storage import Location
-    from lakeshelf.table import CommitRecord
+    from lakeshelf.table import CommitRecord, Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -99,9 +99,7 @@ def _version_record(
     suite = record.suite
     snapshot = load_snapshot(table, version)
     schema_json = logical_type(snapshot.schema).json()
-    print_, profile = fingerprint_and_profile(
-        snapshot_dataframe(spark, snapshot), name, version, snapshot.num_records
-    )
+    print_, profile = _fingerprint_and_profile(snapshot, name, spark)
     user, host = store.identity()
     entry = store.VersionRecord(
         dataset=name,
@@ -123,6 +121,18 @@ def _version_record(
         registered_at=timestamps.now_iso(),
     )
     return entry, profile
+
+
+def _fingerprint_and_profile(
+    snapshot: Snapshot, name: str, spark: SparkSession
+) -> tuple[str, list[ColumnProfile]]:
+    """The version's fingerprint and profile: kept from its publish's audit when it commits
+    exactly the staged files (:mod:`staged_profiles`), else computed from its files."""
+    rows = snapshot_dataframe(spark, snapshot)
+    kept = None
+    if not snapshot.deleted_rows:
+        kept = staged_profiles.recall(rows, len(snapshot.files), name, snapshot.version)
+    return kept or fingerprint_and_profile(rows, name, snapshot.version, snapshot.num_records)
 
 
 #: Every this many commits, the profiles table is compacted if it has more files than that: a
