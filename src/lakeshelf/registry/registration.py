@@ -93,7 +93,8 @@ def _register_new(
 def _version_record(
     project: Project, name: str, version: int, record: CommitRecord, spark: SparkSession
 ) -> tuple[store.VersionRecord, list[ColumnProfile]]:
-    """The registry record of ``name@version`` and its profile, from one pass over its rows."""
+    """The registry record of ``name@version`` and its profile (one pass over its rows, or
+    none when its publish profiled exactly these rows before the commit)."""
     table = project.table(name)
     lineage = record.lineage or {}
     suite = record.suite
