@@ -71,13 +71,9 @@ def int_conf(spark: SparkSession, key: str, default: int) -> int:
     text = spark.conf.get(key, None)
     if not text:
         return default
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
+    if not (text.isascii() and text.isdigit()):
         raise ConfigError(f"{key} is {text!r}: set it to a whole number of at least 0")
-    return value
+    return int(text)
 
 
 def delta_spark_serves(spark: SparkSession) -> bool:
