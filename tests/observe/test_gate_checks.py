@@ -152,7 +152,9 @@ def test_row_count_of_appends_ignores_versions_that_added_no_rows():
     assert not overwrite.success and overwrite.observed_value["trailing_mean"] == 700
 
 
-def test_a_version_judged_for_drift_is_read_once_more_to_register(project_factory, raw, spark):
+def test_a_version_of_exactly_the_judged_rows_is_registered_with_their_profile(
+    project_factory, raw, spark
+):
     """The first batch's version holds exactly the staged files: it is registered with the
     fingerprint and profile the gate computed before the commit. The second batch's version
     also holds the first batch's files: it is profiled from its own files after its commit.

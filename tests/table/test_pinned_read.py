@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 
 import pytest
@@ -51,15 +52,25 @@ def plan_of(frame) -> str:
     return frame._jdf.queryExecution().executedPlan().toString()
 
 
-def planning_jobs(spark, frame) -> list[int]:
-    """The Spark jobs that planning ``frame`` (not running it) started."""
-    group = f"plan-{id(frame)}"
-    spark.sparkContext.setJobGroup(group, "planning only")
+_groups = itertools.count()
+
+
+def jobs_run_by(spark, action) -> list:
+    """The Spark jobs (JobInfo) that ``action()`` started, in a job group of its own."""
+    group = f"measured-{next(_groups)}"
+    spark.sparkContext.setJobGroup(group, "measured")
     try:
-        plan_of(frame)
-        return list(spark.sparkContext.statusTracker().getJobIdsForGroup(group))
+        action()
+        tracker = spark.sparkContext.statusTracker()
+        jobs = [tracker.getJobInfo(j) for j in tracker.getJobIdsForGroup(group)]
+        return [job for job in jobs if job is not None]
     finally:
         spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+
+
+def planning_jobs(spark, frame) -> list:
+    """The Spark jobs that planning ``frame`` (not running it) started."""
+    return jobs_run_by(spark, lambda: plan_of(frame))
 
 
 def test_partition_filter_on_a_small_version_is_planned_without_a_spark_job(delta_spark, by_month):
@@ -182,18 +193,11 @@ def test_a_pinned_read_leaves_the_tables_current_state_cached_for_format_delta(
     loading and planning its partition filter runs no more stages after a pinned read."""
     spark = delta_spark
 
-    calls = iter(range(3))
-
     def stages_to_plan_a_format_delta_read() -> int:
-        group = f"format-delta-{next(calls)}"
-        spark.sparkContext.setJobGroup(group, "load and plan")
-        try:
+        def load_and_plan() -> None:
             plan_of(spark.read.format("delta").load(by_month).where("month = 3"))
-            tracker = spark.sparkContext.statusTracker()
-            jobs = [tracker.getJobInfo(j) for j in tracker.getJobIdsForGroup(group)]
-            return sum(len(job.stageIds) for job in jobs if job is not None)
-        finally:
-            spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+
+        return sum(len(job.stageIds) for job in jobs_run_by(spark, load_and_plan))
 
     stages_to_plan_a_format_delta_read()
     before = stages_to_plan_a_format_delta_read()
