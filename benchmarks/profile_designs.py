@@ -11,7 +11,13 @@
 - one pass, the sampled rows kept as groups of a hash aggregate (``any_value`` per column),
   sketched afterwards: 100,000 groups of the full aggregation buffer;
 - on the write: ``DataFrame.observe`` of the exact statistics and the sampled sketches on the
-  staged write, against the same write without it.
+  staged write, against the same write without it;
+- the floor of any one-pass design's share in the fingerprint pass: the exact statistics plus
+  one hash of every value (what a distinct count over every row needs at least);
+- no second scan: the staged write also copies the sampled rows into a side folder (one
+  ``explode`` and a second open file per task), against the same write without it;
+- and the sketches alone over such a captured sample of :data:`SKETCH_ROWS` rows, no scan of
+  the version at all.
 
 It prints a Markdown table (seconds, and each design's added cost against one scan). It is not
 part of ``make bench``: it measures designs lakeshelf does not use, to keep the reason for the
@@ -36,7 +42,7 @@ def _designs(spark, work: Path, rows: int) -> dict[str, tuple[Callable, Callable
 
     import lakeshelf
     from lakeshelf.registry import profile as P
-    from lakeshelf.registry.fingerprint import fingerprint, fingerprint_with
+    from lakeshelf.registry.fingerprint import aggregate_once, fingerprint, fingerprint_with
 
     source = str(work / "source")
     spark.range(rows).selectExpr(
@@ -100,6 +106,21 @@ def _designs(spark, work: Path, rows: int) -> dict[str, tuple[Callable, Callable
         observed.drop(P.SAMPLE_FLAG).write.mode("overwrite").parquet(staged)
         observation.get  # noqa: B018 (waits for the metrics)
 
+    duplicated = f"explode(if({flag}, array(false, true), array(false))) AS __sample"
+
+    def capturing_write(folder: str = str(work / "capture")) -> None:
+        # the sampled rows twice: in the staged data (__sample=false) and in the side folder
+        source_rows.selectExpr("*", duplicated).write.mode("overwrite").partitionBy(
+            "__sample"
+        ).parquet(folder)
+
+    capturing_write(str(work / "captured"))  # kept for the sketches row, which reads it
+    captured = spark.read.parquet(str(work / "captured" / "__sample=true"))
+    every_row = P.Sampling(1.0)
+    captured_sketches = P.sketch_aggregates(captured, every_row)
+    captured_finish = P.finish_sql(captured, every_row)
+    hashes = [(f"h{i}", f"bit_xor(xxhash64(`{c}`))") for i, c in enumerate(frame.columns)]
+
     return {
         "in use: fingerprint pass + sampled second pass": (
             lambda: fingerprint(frame),
@@ -115,6 +136,18 @@ def _designs(spark, work: Path, rows: int) -> dict[str, tuple[Callable, Callable
         ),
         "one pass: sampled rows as hash-aggregate groups": (with_exact, sample_as_groups),
         "on the staged write: observe(exact + sampled sketches)": (staged_write, observed_write),
+        "fingerprint pass + exact statistics + one hash per value (a one-pass floor)": (
+            lambda: fingerprint(frame),
+            lambda: fingerprint_with(frame, exact + hashes, []),
+        ),
+        "no second scan: the staged write also copies the sample aside": (
+            staged_write,
+            capturing_write,
+        ),
+        "no scan at all: the sketches over the captured sample alone": (
+            lambda: None,
+            lambda: aggregate_once(captured, [], captured_sketches, captured_finish),
+        ),
     }
 
 
@@ -138,6 +171,8 @@ def main() -> None:
     import lakeshelf
 
     spark = lakeshelf.spark_session("lakeshelf-profile-designs", master="local[2]")
+    # the capturing write keeps a file per folder open in each task instead of sorting by folder
+    spark.conf.set("spark.sql.maxConcurrentOutputFileWriters", "4")
     work = Path(tempfile.mkdtemp(prefix="lakeshelf-profile-designs-"))
     try:
         designs = _designs(spark, work, args.rows)

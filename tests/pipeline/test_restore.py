@@ -48,6 +48,9 @@ def test_library_restore_of_a_dataset_table_is_gated_and_registered(spark, point
     record = registry.record_of(points.lake_location, "points", 2)
     assert record.suite_name == "points" and record.row_count == 2
     assert lakeshelf.read(table, spark=spark).count() == 2
+    profiled = {p.version: p for p in registry.store.profiles(points.lake_location, "points")}
+    assert (profiled[2].row_count, profiled[2].min, profiled[2].max) == (2, "1", "2")
+    assert profiled[2].mean == profiled[0].mean == 1.5  # the restored rows are version 0's
 
 
 def test_library_restore_of_a_dataset_table_outside_its_project_is_refused(points, tmp_path):

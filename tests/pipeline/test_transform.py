@@ -10,6 +10,7 @@ import lakeshelf
 from helpers import log_listing
 from lakeshelf.errors import ConfigError
 from lakeshelf.pipeline import build, dependency_order, ingest, recorded_lineage, reproduce, run
+from lakeshelf.registry.store import profiles
 
 ORDERS = {
     "layer": "bronze",
@@ -50,6 +51,10 @@ def test_build_records_exact_input_versions_and_hashes(spark, shop):
     assert lineage["inputs"]["orders"]["version"] == 0
     assert lineage["configHash"] == project.config_hashes["totals"]
     assert lineage["transform"] == "sql/totals.sql" and len(lineage["transformHash"]) == 64
+    profiled = {p.column: p for p in profiles(project.lake_location, "totals")}
+    assert sorted(profiled) == ["customer", "n", "total"]
+    assert profiled["total"].mean == 8.0
+    assert sorted(profiled["customer"].top) == [("ann", 1), ("bob", 1)]
 
 
 def test_rebuild_from_recorded_inputs_gives_identical_rows(spark, shop, raw):
