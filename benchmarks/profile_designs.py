@@ -16,8 +16,10 @@
   one hash of every value (what a distinct count over every row needs at least);
 - no second scan: the staged write also copies the sampled rows into a side folder (one
   ``explode`` and a second open file per task), against the same write without it;
-- and the sketches alone over such a captured sample of :data:`SKETCH_ROWS` rows, no scan of
-  the version at all.
+- the sketches alone over such a captured sample of :data:`SKETCH_ROWS` rows, no scan of
+  the version at all;
+- and the floor of any design that sketches in Python: a ``mapInArrow`` pass that receives
+  every row as Arrow batches and drops them.
 
 It prints a Markdown table (seconds, and each design's added cost against one scan). It is not
 part of ``make bench``: it measures designs lakeshelf does not use, to keep the reason for the
@@ -148,7 +150,18 @@ def _designs(spark, work: Path, rows: int) -> dict[str, tuple[Callable, Callable
             lambda: None,
             lambda: aggregate_once(captured, [], captured_sketches, captured_finish),
         ),
+        "Python sees every row: mapInArrow dropping every batch": (
+            lambda: None,
+            lambda: frame.mapInArrow(_drop_batches, "dropped long").collect(),
+        ),
     }
+
+
+def _drop_batches(batches):
+    """Receives every Arrow batch of a partition and returns nothing."""
+    for _ in batches:
+        pass
+    return iter(())
 
 
 def _on_sample(sql: str) -> str:
