@@ -62,6 +62,9 @@ def _designs(spark, work: Path, rows: int) -> dict[str, tuple[Callable, Callable
     flag = f"rand({P.SAMPLE_SEED}) < {sampling.rate!r}"
     flagged = frame.selectExpr("*", f"{flag} AS {P.SAMPLE_FLAG}")
     exact, sketches = P.exact_aggregates(frame), P.sketch_aggregates(frame, sampling)
+    every_row = P.Sampling(1.0)
+    # the sketches as they run over every row, for the designs that restrict them otherwise
+    unrestricted = P.sketch_aggregates(frame, every_row)
     with_exact = lambda: fingerprint_with(frame, exact, [])  # noqa: E731
 
     def one_pass_filtered() -> None:
@@ -85,7 +88,7 @@ def _designs(spark, work: Path, rows: int) -> dict[str, tuple[Callable, Callable
         )
         on_sample = [
             F.expr(f"{sql} FILTER (WHERE __key IS NOT NULL)").alias(alias)
-            for alias, sql in P.sketch_aggregates(frame, P.Sampling(1.0))
+            for alias, sql in unrestricted
         ]
         # one job: the groups' totals (a stand-in for combining the exact statistics) and the
         # sketches over the sampled groups
@@ -98,10 +101,9 @@ def _designs(spark, work: Path, rows: int) -> dict[str, tuple[Callable, Callable
     def staged_write() -> None:
         source_rows.write.mode("overwrite").parquet(staged)
 
+    sampled_sketches = [(alias, _on_sample(sql)) for alias, sql in unrestricted]
+
     def observed_write() -> None:
-        sampled_sketches = [
-            (alias, _on_sample(sql)) for alias, sql in P.sketch_aggregates(frame, P.Sampling(1.0))
-        ]
         observation = Observation("profile")
         metrics = [F.expr(sql).alias(alias) for alias, sql in exact + sampled_sketches]
         observed = source_flagged.observe(observation, F.count(F.lit(1)), *metrics)
@@ -118,7 +120,6 @@ def _designs(spark, work: Path, rows: int) -> dict[str, tuple[Callable, Callable
 
     capturing_write(str(work / "captured"))  # kept for the sketches row, which reads it
     captured = spark.read.parquet(str(work / "captured" / "__sample=true"))
-    every_row = P.Sampling(1.0)
     captured_sketches = P.sketch_aggregates(captured, every_row)
     captured_finish = P.finish_sql(captured, every_row)
     hashes = [(f"h{i}", f"bit_xor(xxhash64(`{c}`))") for i, c in enumerate(frame.columns)]
